@@ -1,0 +1,201 @@
+package users
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The rules of a user's fields. api/openapi.yaml states the same rules for API
+// Gateway's validator; a test keeps the two in step.
+const (
+	NameMaxLength  = 100 // code points, as JSON Schema's maxLength counts them
+	EmailMaxLength = 254
+	AgeMin         = 18
+	AgeMax         = 120
+	PhonePattern   = `^[0-9]{10}$`
+)
+
+// Fields names every field a client may send, in the order they are documented.
+var Fields = []string{"name", "email", "phone", "age"}
+
+var phoneRE = regexp.MustCompile(PhonePattern)
+
+// ID identifies a user: a lowercase UUIDv7, made by the server, k-sortable by
+// creation time and never reused.
+type ID string
+
+var idRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+// IDPattern is the pattern every ID matches.
+const IDPattern = `^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`
+
+// ParseID returns s as an ID, or an Invalid error when s is not a lowercase UUIDv7.
+func ParseID(s string) (ID, error) {
+	if !idRE.MatchString(s) {
+		return "", &Error{Kind: Invalid, Detail: "the user id is not valid",
+			Fields: []FieldError{{Field: "id", Reason: "must be a lowercase UUIDv7"}}}
+	}
+	return ID(s), nil
+}
+
+// User is a user as clients see it. Absent optional fields are zero: an empty
+// Phone and a zero Age are never valid values, so zero means "not set".
+type User struct {
+	ID        ID        `json:"id"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email"`
+	Phone     string    `json:"phone,omitempty"`
+	Age       int       `json:"age,omitempty"`
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	Owner     string    `json:"-"` // subject of the token that created the user; never shown
+}
+
+// Input is the body of a create or a full replacement.
+type Input struct {
+	Name  string
+	Email string
+	Phone string // "" when absent
+	Age   int    // 0 when absent
+}
+
+// Validate returns an Invalid *Error naming every field that breaks a rule, or nil.
+func (in Input) Validate() error {
+	var fs []FieldError
+	fs = appendReason(fs, "name", NameReason(in.Name))
+	fs = appendReason(fs, "email", EmailReason(in.Email))
+	if in.Phone != "" {
+		fs = appendReason(fs, "phone", PhoneReason(in.Phone))
+	}
+	if in.Age != 0 {
+		fs = appendReason(fs, "age", AgeReason(in.Age))
+	}
+	return invalid(fs)
+}
+
+// Patch is a JSON merge patch (RFC 7396) of a user, decoded: a nil field is
+// left as it is; a Phone of "" or an Age of 0 removes that optional field.
+type Patch struct {
+	Name  *string
+	Email *string
+	Phone *string
+	Age   *int
+}
+
+// Validate returns an Invalid *Error naming every field that breaks a rule, or nil.
+func (p Patch) Validate() error {
+	var fs []FieldError
+	if p.Name != nil {
+		fs = appendReason(fs, "name", NameReason(*p.Name))
+	}
+	if p.Email != nil {
+		fs = appendReason(fs, "email", EmailReason(*p.Email))
+	}
+	if p.Phone != nil && *p.Phone != "" {
+		fs = appendReason(fs, "phone", PhoneReason(*p.Phone))
+	}
+	if p.Age != nil && *p.Age != 0 {
+		fs = appendReason(fs, "age", AgeReason(*p.Age))
+	}
+	return invalid(fs)
+}
+
+// NameReason says why name is not a valid name, or returns "".
+func NameReason(name string) string {
+	if !utf8.ValidString(name) {
+		return "must be valid UTF-8"
+	}
+	n := utf8.RuneCountInString(name)
+	switch {
+	case n == 0:
+		return "must not be empty"
+	case n > NameMaxLength:
+		return fmt.Sprintf("must be at most %d characters", NameMaxLength)
+	case strings.IndexFunc(name, func(r rune) bool { return !unicode.IsSpace(r) }) < 0:
+		return "must contain a character that is not white space"
+	}
+	return ""
+}
+
+// EmailReason says why email is not a plain valid address, or returns "".
+// net/mail does the RFC 5322 parsing; on top of it an address must be bare
+// (no display name or angle brackets) and its domain must hold a dot.
+func EmailReason(email string) string {
+	if email == "" {
+		return "must not be empty"
+	}
+	if len(email) > EmailMaxLength {
+		return fmt.Sprintf("must be at most %d characters", EmailMaxLength)
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Name != "" || addr.Address != email {
+		return "must be a plain email address such as ada@example.com"
+	}
+	at := strings.LastIndexByte(email, '@')
+	local, domain := email[:at], email[at+1:]
+	if len(local) > 64 {
+		return "the part before @ must be at most 64 characters"
+	}
+	if !validDomain(domain) {
+		return "must have a domain such as example.com after @"
+	}
+	return ""
+}
+
+func validDomain(d string) bool {
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 || len(d) > 253 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > unicode.MaxASCII) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// PhoneReason says why phone is not ten digits, or returns "".
+func PhoneReason(phone string) string {
+	if !phoneRE.MatchString(phone) {
+		return "must be exactly 10 digits"
+	}
+	return ""
+}
+
+// AgeReason says why age is out of range, or returns "".
+func AgeReason(age int) string {
+	if age < AgeMin || age > AgeMax {
+		return fmt.Sprintf("must be an integer from %d to %d", AgeMin, AgeMax)
+	}
+	return ""
+}
+
+// EmailKey is the form of an email that uniqueness is decided on: two emails
+// that differ only in case belong to one user.
+func EmailKey(email string) string { return strings.ToLower(email) }
+
+func appendReason(fs []FieldError, field, reason string) []FieldError {
+	if reason == "" {
+		return fs
+	}
+	return append(fs, FieldError{Field: field, Reason: reason})
+}
+
+func invalid(fs []FieldError) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	return &Error{Kind: Invalid, Detail: "the request body is not valid", Fields: fs}
+}

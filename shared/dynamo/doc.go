@@ -1,0 +1,10 @@
+// Package dynamo keeps users in DynamoDB: it reads them, pages through them,
+// applies commands with conditional transactions, records each request's
+// outcome, and maps the table's stream images back to users.
+//
+// The users table holds two kinds of item, told apart by their key: a user
+// (pk "USER#<id>") and an email sentinel (pk "EMAIL#<lowercased email>") that
+// makes emails unique. A deleted user stays as a tombstone (deleted=true) that
+// the table's TTL removes later. Request outcomes live in their own table,
+// keyed by request id, and expire with TTL.
+package dynamo

@@ -1,0 +1,109 @@
+package dynamo
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/usersapi/usersapi/shared/users"
+)
+
+// Key prefixes and the constant partition of the listing index.
+const (
+	userPrefix  = "USER#"
+	emailPrefix = "EMAIL#"
+	listAll     = "users"
+	listIndex   = "ByList"
+)
+
+// Retention of tombstones and request records before TTL removes them.
+const (
+	TombstoneTTL = 30 * 24 * time.Hour
+	RequestTTL   = 30 * 24 * time.Hour
+)
+
+// userItem is a user as the table stores it.
+type userItem struct {
+	PK            string `dynamodbav:"pk"`
+	ID            string `dynamodbav:"id"`
+	Name          string `dynamodbav:"name"`
+	Email         string `dynamodbav:"email"`
+	Phone         string `dynamodbav:"phone,omitempty"`
+	Age           int    `dynamodbav:"age,omitempty"`
+	Version       int64  `dynamodbav:"version"`
+	CreatedAt     string `dynamodbav:"createdAt"`
+	UpdatedAt     string `dynamodbav:"updatedAt"`
+	Owner         string `dynamodbav:"owner,omitempty"`
+	LastRequestID string `dynamodbav:"lastRequestId,omitempty"`
+	ListPK        string `dynamodbav:"listPk,omitempty"` // absent on tombstones: they leave the listing index
+	Trace         string `dynamodbav:"trace,omitempty"`
+	Deleted       bool   `dynamodbav:"deleted,omitempty"`
+	ExpiresAt     int64  `dynamodbav:"expiresAt,omitempty"`
+}
+
+// emailItem reserves an email for one user.
+type emailItem struct {
+	PK     string `dynamodbav:"pk"`
+	UserID string `dynamodbav:"userId"`
+}
+
+// requestItem is the recorded outcome of a request.
+type requestItem struct {
+	RequestID   string `dynamodbav:"requestId"`
+	UserID      string `dynamodbav:"userId"`
+	Op          string `dynamodbav:"op"`
+	Status      string `dynamodbav:"status"`
+	Version     int64  `dynamodbav:"version,omitempty"`
+	ErrorType   string `dynamodbav:"errorType,omitempty"`
+	ErrorDetail string `dynamodbav:"errorDetail,omitempty"`
+	AcceptedAt  string `dynamodbav:"acceptedAt"`
+	CompletedAt string `dynamodbav:"completedAt"`
+	Owner       string `dynamodbav:"owner,omitempty"`
+	ExpiresAt   int64  `dynamodbav:"expiresAt"`
+}
+
+func userKey(id users.ID) string    { return userPrefix + string(id) }
+func emailKey(email string) string { return emailPrefix + users.EmailKey(email) }
+
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func parseTime(s string) (time.Time, error) { return time.Parse(time.RFC3339Nano, s) }
+
+func toItem(u users.User, requestID, trace string) userItem {
+	return userItem{
+		PK: userKey(u.ID), ID: string(u.ID), Name: u.Name, Email: u.Email, Phone: u.Phone, Age: u.Age,
+		Version: u.Version, CreatedAt: formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt),
+		Owner: u.Owner, LastRequestID: requestID, ListPK: listAll, Trace: trace,
+	}
+}
+
+func (it userItem) user() (users.User, error) {
+	if !strings.HasPrefix(it.PK, userPrefix) || it.ID == "" {
+		return users.User{}, fmt.Errorf("item %q is not a user", it.PK)
+	}
+	created, err := parseTime(it.CreatedAt)
+	if err != nil {
+		return users.User{}, fmt.Errorf("user %s: createdAt: %w", it.ID, err)
+	}
+	updated, err := parseTime(it.UpdatedAt)
+	if err != nil {
+		return users.User{}, fmt.Errorf("user %s: updatedAt: %w", it.ID, err)
+	}
+	return users.User{
+		ID: users.ID(it.ID), Name: it.Name, Email: it.Email, Phone: it.Phone, Age: it.Age,
+		Version: it.Version, CreatedAt: created, UpdatedAt: updated, Owner: it.Owner,
+	}, nil
+}
+
+func (it requestItem) request() users.Request {
+	r := users.Request{
+		ID: it.RequestID, UserID: users.ID(it.UserID), Op: users.Op(it.Op), Status: users.Status(it.Status),
+		Version: it.Version, Owner: it.Owner,
+	}
+	r.AcceptedAt, _ = parseTime(it.AcceptedAt)
+	r.CompletedAt, _ = parseTime(it.CompletedAt)
+	if it.ErrorType != "" {
+		r.Error = &users.Error{Kind: users.ParseKind(it.ErrorType), Detail: it.ErrorDetail}
+	}
+	return r
+}

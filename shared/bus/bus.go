@@ -142,3 +142,8 @@ func DetailOf(c users.Change) Detail {
 	return Detail{EventID: c.EventID(), UserID: c.UserID, Version: c.Version, RequestID: c.RequestID,
 		OccurredAt: c.OccurredAt, Old: c.Old, New: c.New}
 }
+
+// NewClient returns an EventBridge client for cfg; endpoint, when not nil, overrides AWS's.
+func NewClient(cfg aws.Config, endpoint *string) *eventbridge.Client {
+	return eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = endpoint })
+}

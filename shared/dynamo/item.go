@@ -62,7 +62,7 @@ type requestItem struct {
 	ExpiresAt   int64  `dynamodbav:"expiresAt"`
 }
 
-func userKey(id users.ID) string    { return userPrefix + string(id) }
+func userKey(id users.ID) string   { return userPrefix + string(id) }
 func emailKey(email string) string { return emailPrefix + users.EmailKey(email) }
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

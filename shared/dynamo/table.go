@@ -210,7 +210,6 @@ func (t *Table) Apply(ctx context.Context, cmd users.Command) (users.Request, er
 	}
 }
 
-
 // transaction returns the writes that turn cur into next, with the request
 // record last, and the index of the write that reserves a new email (-1: none).
 func (t *Table) transaction(cmd users.Command, cur userItem, exists bool, next users.User, now time.Time) ([]types.TransactWriteItem, int, error) {
@@ -329,4 +328,16 @@ func (t *Table) recorded(ctx context.Context, cmd users.Command) (users.Request,
 		return users.Request{}, fmt.Errorf("request %s: its record vanished", cmd.RequestID)
 	}
 	return r, nil
+}
+
+// NewClient returns a DynamoDB client for cfg; endpoint, when not nil,
+// overrides AWS's (DynamoDB Local). DynamoDB Local leaves the CRC32 header
+// off its error responses, so checksums are checked only against AWS.
+func NewClient(cfg aws.Config, endpoint *string) *dynamodb.Client {
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if endpoint != nil {
+			o.BaseEndpoint = endpoint
+			o.DisableValidateResponseChecksum = true
+		}
+	})
 }

@@ -243,3 +243,8 @@ func (s *Sender) Send(ctx context.Context, cmd users.Command) error {
 	}
 	return nil
 }
+
+// NewClient returns an SQS client for cfg; endpoint, when not nil, overrides AWS's.
+func NewClient(cfg aws.Config, endpoint *string) *sqs.Client {
+	return sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = endpoint })
+}

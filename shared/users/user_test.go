@@ -47,8 +47,12 @@ func TestInputValidate(t *testing.T) {
 		{"email with spaces", func(in *users.Input) { in.Email = " ada@example.com" }, []string{"email"}},
 		{"email mixed case", func(in *users.Input) { in.Email = "Ada.Lovelace@Example.COM" }, nil},
 		{"email plus tag", func(in *users.Input) { in.Email = "ada+test@example.co.uk" }, nil},
-		{"email of 254 characters", func(in *users.Input) { in.Email = strings.Repeat("a", 64) + "@" + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 57) + ".com" }, nil},
-		{"email of 255 characters", func(in *users.Input) { in.Email = strings.Repeat("a", 64) + "@" + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 58) + ".com" }, []string{"email"}},
+		{"email of 254 characters", func(in *users.Input) {
+			in.Email = strings.Repeat("a", 64) + "@" + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 57) + ".com"
+		}, nil},
+		{"email of 255 characters", func(in *users.Input) {
+			in.Email = strings.Repeat("a", 64) + "@" + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 58) + ".com"
+		}, []string{"email"}},
 		{"email local part of 65", func(in *users.Input) { in.Email = strings.Repeat("a", 65) + "@example.com" }, []string{"email"}},
 		{"empty email", func(in *users.Input) { in.Email = "" }, []string{"email"}},
 		{"several fields", func(in *users.Input) { in.Name, in.Age = "", 200 }, []string{"name", "age"}},

@@ -1,0 +1,65 @@
+// Command ingest accepts the API's writes: it validates POST /users and PUT,
+// PATCH and DELETE /users/{id}, enqueues each as a command on the SQS FIFO
+// write queue, and answers 202 Accepted with a request id to follow.
+package main
+
+import (
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/google/uuid"
+
+	"github.com/usersapi/usersapi/shared/awsenv"
+	"github.com/usersapi/usersapi/shared/queue"
+	"github.com/usersapi/usersapi/shared/requestid"
+	"github.com/usersapi/usersapi/shared/signed"
+	"github.com/usersapi/usersapi/shared/trace"
+	"github.com/usersapi/usersapi/shared/users"
+)
+
+func main() {
+	log := trace.NewLogger()
+	cfg, err := loadConfig(os.Getenv)
+	if err != nil {
+		log.Error("config", "err", err)
+		os.Exit(1)
+	}
+	awsCfg, err := awsenv.Config(os.Getenv)
+	if err != nil {
+		log.Error("aws config", "err", err)
+		os.Exit(1)
+	}
+	trace.Instrument(&awsCfg)
+	h := &handler{
+		queue:     queue.NewSender(queue.NewClient(awsCfg, awsenv.Endpoint(os.Getenv, "SQS")), cfg.queueURL),
+		ids:       requestid.NewIssuer(cfg.key),
+		newUserID: newUserID,
+		log:       log,
+	}
+	lambda.Start(h.Handle)
+}
+
+// newUserID makes a user id: a UUIDv7, so ids sort by creation time.
+func newUserID() (users.ID, error) {
+	id, err := uuid.NewV7()
+	return users.ID(id.String()), err
+}
+
+type config struct {
+	queueURL string
+	key      signed.Key
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{queueURL: getenv("QUEUE_URL")}
+	if c.queueURL == "" {
+		return config{}, errMissing("QUEUE_URL")
+	}
+	var err error
+	c.key, err = signed.NewKey(getenv("SIGNING_KEY"))
+	return c, err
+}
+
+type errMissing string
+
+func (e errMissing) Error() string { return string(e) + " must be set" }

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/usersapi/usersapi/shared/apigw"
+	"github.com/usersapi/usersapi/shared/dynamo"
+	"github.com/usersapi/usersapi/shared/requestid"
+	"github.com/usersapi/usersapi/shared/signed"
+	"github.com/usersapi/usersapi/shared/trace"
+	"github.com/usersapi/usersapi/shared/users"
+)
+
+// Page sizes of GET /users.
+const (
+	defaultLimit = 25
+	maxLimit     = 100
+)
+
+// cursorPurpose seals list cursors apart from every other token.
+const cursorPurpose = "users-cursor"
+
+// finder is what the read handler needs; *dynamo.Table has it.
+type finder interface {
+	Get(ctx context.Context, id users.ID) (users.User, error)
+	List(ctx context.Context, limit int, next []byte) (dynamo.Page, error)
+	Request(ctx context.Context, id string) (users.Request, bool, error)
+}
+
+var _ finder = (*dynamo.Table)(nil)
+
+type handler struct {
+	users  finder
+	cursor signed.Key
+	ids    *requestid.Issuer
+	log    *slog.Logger
+}
+
+// Handle answers one API Gateway proxy request.
+func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	var resp events.APIGatewayProxyResponse
+	var err error
+	get := req.HTTPMethod == http.MethodGet || req.HTTPMethod == http.MethodHead
+	switch {
+	case get && req.Resource == "/users":
+		if id, ok := apigw.Query(&req, "userId"); ok {
+			resp, err = h.getUser(ctx, &req, id, "userId")
+		} else {
+			resp, err = h.list(ctx, &req)
+		}
+	case get && req.Resource == "/users/{id}":
+		resp, err = h.getUser(ctx, &req, req.PathParameters["id"], "id")
+	case get && req.Resource == "/requests/{requestId}":
+		resp, err = h.request(ctx, &req, req.PathParameters["requestId"])
+	default:
+		return apigw.Unrouted(&req), nil
+	}
+	if err != nil {
+		resp = apigw.Error(ctx, h.log, &req, err)
+	}
+	if req.HTTPMethod == http.MethodHead {
+		resp.Body = ""
+	}
+	return resp, nil
+}
+
+func (h *handler) getUser(ctx context.Context, req *events.APIGatewayProxyRequest, raw, field string) (events.APIGatewayProxyResponse, error) {
+	id, err := users.ParseID(raw)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, &users.Error{Kind: users.Invalid, Detail: "the user id is not valid",
+			Fields: []users.FieldError{{Field: field, Reason: "must be a lowercase UUIDv7"}}}
+	}
+	var u users.User
+	err = trace.Capture(ctx, "get-user", func(ctx context.Context) error {
+		u, err = h.users.Get(ctx, id)
+		return err
+	}, "user_id", string(id))
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	etag := ETag(u.Version)
+	if matches(apigw.Header(req, "If-None-Match"), etag) {
+		resp := apigw.Empty(http.StatusNotModified)
+		resp.Headers["ETag"] = etag
+		resp.Headers["Cache-Control"] = "private, no-cache"
+		return resp, nil
+	}
+	resp := apigw.JSON(http.StatusOK, u)
+	resp.Headers["ETag"] = etag
+	resp.Headers["Cache-Control"] = "private, no-cache"
+	return resp, nil
+}
+
+// ETag returns the entity tag of a user at version.
+func ETag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// matches reports whether an If-None-Match value names etag: "*", or a list of
+// tags compared weakly (RFC 9110, 13.1.2).
+func matches(ifNoneMatch, etag string) bool {
+	if strings.TrimSpace(ifNoneMatch) == "*" {
+		return true
+	}
+	for _, tag := range strings.Split(ifNoneMatch, ",") {
+		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// pageBody is the body of GET /users.
+type pageBody struct {
+	Items      []users.User `json:"items"`
+	NextCursor string       `json:"nextCursor,omitempty"`
+}
+
+func (h *handler) list(ctx context.Context, req *events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	limit := defaultLimit
+	var fields []users.FieldError
+	if s, ok := apigw.Query(req, "limit"); ok {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxLimit {
+			fields = append(fields, users.FieldError{Field: "limit", Reason: "must be an integer from 1 to 100"})
+		}
+		limit = n
+	}
+	var next []byte
+	if s, ok := apigw.Query(req, "cursor"); ok {
+		var err error
+		if next, err = h.cursor.Open(cursorPurpose, s); err != nil {
+			fields = append(fields, users.FieldError{Field: "cursor", Reason: "is not a cursor this API returned"})
+		}
+	}
+	if fields != nil {
+		return events.APIGatewayProxyResponse{}, &users.Error{Kind: users.Invalid, Detail: "the query is not valid", Fields: fields}
+	}
+	var page dynamo.Page
+	err := trace.Capture(ctx, "list-users", func(ctx context.Context) (err error) {
+		page, err = h.users.List(ctx, limit, next)
+		return err
+	})
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	body := pageBody{Items: page.Items}
+	if page.Next != nil {
+		body.NextCursor = h.cursor.Seal(cursorPurpose, page.Next)
+	}
+	return apigw.JSON(http.StatusOK, body), nil
+}
+
+// requestBody is the body of GET /requests/{requestId}.
+type requestBody struct {
+	RequestID   string         `json:"requestId"`
+	UserID      users.ID       `json:"userId"`
+	Operation   users.Op       `json:"operation"`
+	Status      users.Status   `json:"status"`
+	Version     int64          `json:"version,omitempty"`
+	Error       *apigw.Problem `json:"error,omitempty"`
+	AcceptedAt  time.Time      `json:"acceptedAt"`
+	CompletedAt *time.Time     `json:"completedAt,omitempty"`
+}
+
+func (h *handler) request(ctx context.Context, req *events.APIGatewayProxyRequest, id string) (events.APIGatewayProxyResponse, error) {
+	notFound := users.Errorf(users.NotFound, "no such request")
+	claims, err := h.ids.Parse(id)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, notFound
+	}
+	var r users.Request
+	var recorded bool
+	err = trace.Capture(ctx, "get-request", func(ctx context.Context) (err error) {
+		r, recorded, err = h.users.Request(ctx, id)
+		return err
+	}, "request_id", id)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	body := requestBody{RequestID: id, UserID: claims.UserID, Operation: claims.Op, Status: users.Pending, AcceptedAt: claims.AcceptedAt}
+	if !recorded {
+		if time.Since(claims.AcceptedAt) > dynamo.RequestTTL {
+			// Its record, if it ever had one, has expired.
+			return events.APIGatewayProxyResponse{}, notFound
+		}
+		return apigw.JSON(http.StatusOK, body), nil
+	}
+	body.Status, body.Version = r.Status, r.Version
+	completed := r.CompletedAt
+	body.CompletedAt = &completed
+	if r.Error != nil {
+		p := apigw.ProblemOf(r.Error)
+		body.Error = &p
+	}
+	return apigw.JSON(http.StatusOK, body), nil
+}

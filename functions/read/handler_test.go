@@ -1,0 +1,339 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/usersapi/usersapi/shared/apigw"
+	"github.com/usersapi/usersapi/shared/dynamo"
+	"github.com/usersapi/usersapi/shared/eventstest"
+	"github.com/usersapi/usersapi/shared/requestid"
+	"github.com/usersapi/usersapi/shared/signed"
+	"github.com/usersapi/usersapi/shared/users"
+)
+
+const known = users.ID("0193a4b2-7c3d-7e4f-8a5b-6c7d8e9f0a1b")
+
+// memory is a finder over a map, with listing in id order.
+type memory struct {
+	users    map[users.ID]users.User
+	requests map[string]users.Request
+}
+
+func (m *memory) Get(_ context.Context, id users.ID) (users.User, error) {
+	u, ok := m.users[id]
+	if !ok {
+		return users.User{}, users.Errorf(users.NotFound, "user %s does not exist", id)
+	}
+	return u, nil
+}
+
+func (m *memory) List(_ context.Context, limit int, next []byte) (dynamo.Page, error) {
+	var ids []string
+	for id := range m.users {
+		if string(id) > string(next) {
+			ids = append(ids, string(id))
+		}
+	}
+	slices.Sort(ids)
+	var p dynamo.Page
+	for i, id := range ids {
+		if i == limit {
+			p.Next = []byte(ids[i-1])
+			break
+		}
+		p.Items = append(p.Items, m.users[users.ID(id)])
+	}
+	return p, nil
+}
+
+func (m *memory) Request(_ context.Context, id string) (users.Request, bool, error) {
+	r, ok := m.requests[id]
+	return r, ok, nil
+}
+
+func newHandler(t testing.TB) (*handler, *memory) {
+	k, err := signed.NewKey(strings.Repeat("k", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &memory{users: map[users.ID]users.User{}, requests: map[string]users.Request{}}
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	m.users[known] = users.User{ID: known, Name: "Ada", Email: "ada@example.com", Version: 3, CreatedAt: at, UpdatedAt: at}
+	return &handler{users: m, cursor: k, ids: requestid.NewIssuer(k), log: slog.New(slog.NewTextHandler(io.Discard, nil))}, m
+}
+
+func request(method, resource, path string, params map[string]string, query map[string]string, headers map[string]string) events.APIGatewayProxyRequest {
+	return events.APIGatewayProxyRequest{
+		HTTPMethod: method, Resource: resource, Path: path, PathParameters: params,
+		QueryStringParameters: query, Headers: headers,
+		RequestContext: events.APIGatewayProxyRequestContext{RequestID: "api-req-1", Stage: "dev", Path: "/dev" + path},
+	}
+}
+
+func call(t *testing.T, h *handler, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	t.Helper()
+	resp, err := h.Handle(context.Background(), req)
+	if err != nil {
+		t.Fatalf("Handle returned an error: %v", err)
+	}
+	return resp
+}
+
+func problem(t *testing.T, resp events.APIGatewayProxyResponse) apigw.Problem {
+	t.Helper()
+	if ct := resp.Headers["Content-Type"]; ct != apigw.ProblemContentType {
+		t.Fatalf("Content-Type %q, want problem+json; body %s", ct, resp.Body)
+	}
+	var p apigw.Problem
+	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != resp.StatusCode || !strings.HasPrefix(p.Type, apigw.ProblemBase) || p.Title == "" {
+		t.Fatalf("problem %+v does not match status %d", p, resp.StatusCode)
+	}
+	return p
+}
+
+func TestGetUser(t *testing.T) {
+	h, _ := newHandler(t)
+	byID := map[string]string{"id": string(known)}
+	tests := []struct {
+		name    string
+		req     events.APIGatewayProxyRequest
+		status  int
+		field   string // the field a 400 names
+		hasBody bool
+	}{
+		{"by id", request("GET", "/users/{id}", "/users/"+string(known), byID, nil, nil), 200, "", true},
+		{"head", request("HEAD", "/users/{id}", "/users/"+string(known), byID, nil, nil), 200, "", false},
+		{"original query form", request("GET", "/users", "/users", nil, map[string]string{"userId": string(known)}, nil), 200, "", true},
+		{"missing", request("GET", "/users/{id}", "/users/x", map[string]string{"id": "0193a4b2-7c3d-7e4f-8a5b-000000000000"}, nil, nil), 404, "", true},
+		{"missing, query form", request("GET", "/users", "/users", nil, map[string]string{"userId": "0193a4b2-7c3d-7e4f-8a5b-000000000000"}, nil), 404, "", true},
+		{"bad id", request("GET", "/users/{id}", "/users/abc", map[string]string{"id": "abc"}, nil, nil), 400, "id", true},
+		{"bad userId", request("GET", "/users", "/users", nil, map[string]string{"userId": "abc"}, nil), 400, "userId", true},
+		{"if-none-match current", request("GET", "/users/{id}", "/users/x", byID, nil, map[string]string{"if-none-match": `"3"`}), 304, "", false},
+		{"if-none-match list, weak", request("GET", "/users/{id}", "/users/x", byID, nil, map[string]string{"If-None-Match": `"1", W/"3"`}), 304, "", false},
+		{"if-none-match star", request("GET", "/users/{id}", "/users/x", byID, nil, map[string]string{"If-None-Match": `*`}), 304, "", false},
+		{"if-none-match stale", request("GET", "/users/{id}", "/users/x", byID, nil, map[string]string{"If-None-Match": `"2"`}), 200, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := call(t, h, tt.req)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d; body %s", resp.StatusCode, tt.status, resp.Body)
+			}
+			if (resp.Body != "") != tt.hasBody {
+				t.Fatalf("body %q, want a body: %v", resp.Body, tt.hasBody)
+			}
+			switch {
+			case tt.status == 200 || tt.status == 304:
+				if resp.Headers["ETag"] != `"3"` {
+					t.Errorf("ETag %q", resp.Headers["ETag"])
+				}
+			default:
+				p := problem(t, resp)
+				if tt.field != "" && (len(p.Errors) != 1 || p.Errors[0].Field != tt.field) {
+					t.Errorf("errors %+v, want one on %s", p.Errors, tt.field)
+				}
+			}
+			if tt.status == 200 && tt.hasBody {
+				var u map[string]any
+				if err := json.Unmarshal([]byte(resp.Body), &u); err != nil {
+					t.Fatal(err)
+				}
+				if u["id"] != string(known) || u["version"] != 3.0 || u["owner"] != nil || u["createdAt"] != "2026-11-23T10:00:00Z" {
+					t.Errorf("user %v", u)
+				}
+			}
+		})
+	}
+}
+
+func TestList(t *testing.T) {
+	h, m := newHandler(t)
+	for _, id := range []users.ID{"0193a4b2-7c3d-7e4f-8a5b-000000000001", "0193a4b2-7c3d-7e4f-8a5b-000000000002", "0193a4b2-7c3d-7e4f-8a5b-000000000003"} {
+		m.users[id] = users.User{ID: id, Name: "N", Email: "n@example.com", Version: 1}
+	}
+	var seen []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		q := map[string]string{"limit": "3"}
+		if cursor != "" {
+			q["cursor"] = cursor
+		}
+		resp := call(t, h, request("GET", "/users", "/users", nil, q, nil))
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
+		}
+		var page struct {
+			Items      []users.User `json:"items"`
+			NextCursor string       `json:"nextCursor"`
+		}
+		if err := json.Unmarshal([]byte(resp.Body), &page); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range page.Items {
+			seen = append(seen, string(u.ID))
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		if pages > 3 {
+			t.Fatal("listing does not end")
+		}
+		cursor = page.NextCursor
+	}
+	if len(seen) != 4 {
+		t.Fatalf("listed %v, want 4 users once each", seen)
+	}
+
+	// A cursor is tamper-evident: every changed character is refused.
+	resp := call(t, h, request("GET", "/users", "/users", nil, map[string]string{"limit": "1"}, nil))
+	var page struct{ NextCursor string }
+	_ = json.Unmarshal([]byte(resp.Body), &page)
+	b := []byte(page.NextCursor)
+	b[len(b)/2] ^= 1
+	for _, q := range []map[string]string{
+		{"cursor": string(b)}, {"cursor": "eyJpZCI6IngifQ"}, {"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"limit": "2.5"}, {"limit": "-1"},
+	} {
+		resp := call(t, h, request("GET", "/users", "/users", nil, q, nil))
+		if resp.StatusCode != 400 {
+			t.Errorf("query %v: status %d, want 400", q, resp.StatusCode)
+			continue
+		}
+		if p := problem(t, resp); len(p.Errors) != 1 {
+			t.Errorf("query %v: errors %+v", q, p.Errors)
+		}
+	}
+	for _, limit := range []string{"1", "100"} {
+		if resp := call(t, h, request("GET", "/users", "/users", nil, map[string]string{"limit": limit}, nil)); resp.StatusCode != 200 {
+			t.Errorf("limit %s: status %d", limit, resp.StatusCode)
+		}
+	}
+}
+
+func TestRequestStatus(t *testing.T) {
+	h, m := newHandler(t)
+	pending, _, err := h.ids.Issue(known, users.PatchOp, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, claims, _ := h.ids.Issue(known, users.Create, "")
+	failed, _, _ := h.ids.Issue(known, users.Delete, "")
+	completed := claims.AcceptedAt.Add(time.Second)
+	m.requests[done] = users.Request{ID: done, UserID: known, Op: users.Create, Status: users.Succeeded, Version: 1, AcceptedAt: claims.AcceptedAt, CompletedAt: completed}
+	m.requests[failed] = users.Request{ID: failed, UserID: known, Op: users.Delete, Status: users.Failed, Error: users.Errorf(users.PreconditionFailed, "stale"), AcceptedAt: claims.AcceptedAt, CompletedAt: completed}
+
+	get := func(id string) (int, map[string]any) {
+		resp := call(t, h, request("GET", "/requests/{requestId}", "/requests/"+id, map[string]string{"requestId": id}, nil, nil))
+		var body map[string]any
+		_ = json.Unmarshal([]byte(resp.Body), &body)
+		return resp.StatusCode, body
+	}
+	status, body := get(pending)
+	if status != 200 || body["status"] != "pending" || body["operation"] != "patch" || body["userId"] != string(known) || body["acceptedAt"] == nil {
+		t.Errorf("pending: %d %v", status, body)
+	}
+	if _, ok := body["completedAt"]; ok {
+		t.Error("a pending request has completedAt")
+	}
+	status, body = get(done)
+	if status != 200 || body["status"] != "succeeded" || body["version"] != 1.0 || body["completedAt"] == nil || body["error"] != nil {
+		t.Errorf("succeeded: %d %v", status, body)
+	}
+	status, body = get(failed)
+	if errObj, _ := body["error"].(map[string]any); status != 200 || body["status"] != "failed" || errObj["type"] != apigw.ProblemBase+"precondition-failed" {
+		t.Errorf("failed: %d %v", status, body)
+	}
+	for _, id := range []string{"0193a4b2-7c3d-7e4f-8a5b-6c7d8e9f0a1b", "nope", pending[:len(pending)-1]} {
+		if status, _ := get(id); status != 404 {
+			t.Errorf("made-up id %q: status %d, want 404", id, status)
+		}
+	}
+}
+
+func TestUnrouted(t *testing.T) {
+	h, _ := newHandler(t)
+	resp := call(t, h, request("POST", "/requests/{requestId}", "/requests/x", nil, nil, nil))
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Headers["Allow"] != "GET, HEAD, OPTIONS" {
+		t.Errorf("405: %d Allow %q", resp.StatusCode, resp.Headers["Allow"])
+	}
+	problem(t, resp)
+	resp = call(t, h, request("GET", "/nothing", "/nothing", nil, nil, nil))
+	if resp.StatusCode != 404 {
+		t.Errorf("unknown route: %d", resp.StatusCode)
+	}
+	problem(t, resp)
+}
+
+// TestEvents runs the handler on every read sample in events/.
+func TestEvents(t *testing.T) {
+	tests := []struct {
+		file   string
+		status int
+	}{
+		{"get-user.json", 200},
+		{"get-user-query.json", 200},
+		{"get-user-missing.json", 404},
+		{"list-users.json", 200},
+		{"get-request.json", 404}, // its id was not signed with this test's key
+		{"method-not-allowed.json", 405},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			h, m := newHandler(t)
+			var req events.APIGatewayProxyRequest
+			eventstest.Project(t, tt.file, &req)
+			if tt.status == 200 {
+				id := users.ID(req.PathParameters["id"])
+				if id == "" {
+					id = users.ID(req.QueryStringParameters["userId"])
+				}
+				if id != "" {
+					m.users[id] = users.User{ID: id, Name: "Ada", Email: "ada@example.com", Version: 1}
+				}
+			}
+			if resp := call(t, h, req); resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, resp.Body)
+			}
+		})
+	}
+}
+
+// TestAWSSampleEvent proves that AWS's own REST proxy sample, which is not
+// shaped for this API, gets a proper answer and no crash.
+func TestAWSSampleEvent(t *testing.T) {
+	h, _ := newHandler(t)
+	var req events.APIGatewayProxyRequest
+	eventstest.AWS(t, "apigw-request.json", &req)
+	resp := call(t, h, req)
+	if resp.StatusCode != 404 {
+		t.Fatalf("status %d, want 404", resp.StatusCode)
+	}
+	problem(t, resp)
+}
+
+func TestLoadConfig(t *testing.T) {
+	env := map[string]string{"USERS_TABLE": "u", "REQUESTS_TABLE": "r", "SIGNING_KEY": strings.Repeat("x", 32)}
+	if _, err := loadConfig(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	for _, drop := range []string{"USERS_TABLE", "REQUESTS_TABLE", "SIGNING_KEY"} {
+		v := env[drop]
+		delete(env, drop)
+		if _, err := loadConfig(func(k string) string { return env[k] }); err == nil {
+			t.Errorf("config without %s accepted", drop)
+		}
+		env[drop] = v
+	}
+}

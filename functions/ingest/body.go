@@ -83,7 +83,8 @@ func str(v json.RawMessage) (string, bool) {
 // (18 and 18.0 alike, as JSON Schema counts integers).
 func integer(v json.RawMessage) (int, bool) {
 	var n json.Number
-	if isNull(v) || json.Unmarshal(v, &n) != nil {
+	// json.Number also takes a quoted number; a JSON string is no integer.
+	if isNull(v) || bytes.HasPrefix(bytes.TrimSpace(v), []byte(`"`)) || json.Unmarshal(v, &n) != nil {
 		return 0, false
 	}
 	f, err := n.Float64()

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/usersapi/usersapi/shared/apigw"
+	"github.com/usersapi/usersapi/shared/eventstest"
+	"github.com/usersapi/usersapi/shared/queue"
+	"github.com/usersapi/usersapi/shared/requestid"
+	"github.com/usersapi/usersapi/shared/signed"
+	"github.com/usersapi/usersapi/shared/users"
+)
+
+const uid = "0193a4b2-7c3d-7e4f-8a5b-6c7d8e9f0a1b"
+
+// recorder is a sender that keeps what it is given, encoded as SQS would carry it.
+type recorder struct {
+	sent [][]byte
+	err  error
+}
+
+func (r *recorder) Send(_ context.Context, cmd users.Command) error {
+	if r.err != nil {
+		return &users.Error{Kind: users.Unavailable, Detail: "the write queue is unavailable; try again", Err: r.err}
+	}
+	b, err := queue.Encode(cmd)
+	if err != nil {
+		return err
+	}
+	r.sent = append(r.sent, b)
+	return nil
+}
+
+func newHandler(t testing.TB) (*handler, *recorder) {
+	k, err := signed.NewKey(strings.Repeat("k", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &recorder{}
+	return &handler{queue: q, ids: requestid.NewIssuer(k), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		newUserID: func() (users.ID, error) { return "0193a4b2-7c3d-7e4f-8a5b-000000000042", nil }}, q
+}
+
+func write(method, resource, path, id, body string, headers map[string]string) events.APIGatewayProxyRequest {
+	if headers == nil {
+		headers = map[string]string{}
+	}
+	if _, ok := headers["Content-Type"]; !ok && body != "" {
+		headers["Content-Type"] = "application/json"
+	}
+	req := events.APIGatewayProxyRequest{HTTPMethod: method, Resource: resource, Path: path, Body: body, Headers: headers,
+		RequestContext: events.APIGatewayProxyRequestContext{RequestID: "api-1", Stage: "dev", Path: "/dev" + path}}
+	if id != "" {
+		req.PathParameters = map[string]string{"id": id}
+	}
+	return req
+}
+
+func TestWrites(t *testing.T) {
+	ada := `{"name":"Ada","email":"ada@example.com"}`
+	tests := []struct {
+		name   string
+		req    events.APIGatewayProxyRequest
+		status int
+		op     users.Op
+		check  func(t *testing.T, cmd users.Command)
+	}{
+		{"create", write("POST", "/users", "/users", "", ada, nil), 202, users.Create, func(t *testing.T, cmd users.Command) {
+			if cmd.UserID != "0193a4b2-7c3d-7e4f-8a5b-000000000042" || cmd.Input.Name != "Ada" {
+				t.Errorf("cmd %+v", cmd)
+			}
+		}},
+		{"create with charset", write("POST", "/users", "/users", "", ada, map[string]string{"content-type": "application/json; charset=utf-8"}), 202, users.Create, nil},
+		{"create base64", func() events.APIGatewayProxyRequest {
+			r := write("POST", "/users", "/users", "", base64.StdEncoding.EncodeToString([]byte(ada)), nil)
+			r.IsBase64Encoded = true
+			return r
+		}(), 202, users.Create, nil},
+		{"replace if-match", write("PUT", "/users/{id}", "/users/"+uid, uid, ada, map[string]string{"If-Match": `"3"`}), 202, users.Replace, func(t *testing.T, cmd users.Command) {
+			if cmd.IfMatch != 3 || cmd.UserID != uid {
+				t.Errorf("cmd %+v", cmd)
+			}
+		}},
+		{"patch", write("PATCH", "/users/{id}", "/users/"+uid, uid, `{"phone":null}`, map[string]string{"Content-Type": "application/merge-patch+json"}), 202, users.PatchOp, func(t *testing.T, cmd users.Command) {
+			if cmd.Patch.Phone == nil || *cmd.Patch.Phone != "" {
+				t.Errorf("cmd %+v", cmd)
+			}
+		}},
+		{"delete", write("DELETE", "/users/{id}", "/users/"+uid, uid, "", nil), 202, users.Delete, nil},
+		{"invalid body", write("POST", "/users", "/users", "", `{"name":"","email":"ada@example.com"}`, nil), 400, "", nil},
+		{"invalid JSON", write("POST", "/users", "/users", "", `{"name":`, nil), 400, "", nil},
+		{"no content type", write("POST", "/users", "/users", "", ada, map[string]string{"Content-Type": ""}), 415, "", nil},
+		{"form content type", write("POST", "/users", "/users", "", ada, map[string]string{"Content-Type": "application/x-www-form-urlencoded"}), 415, "", nil},
+		{"patch as text", write("PATCH", "/users/{id}", "/users/"+uid, uid, `{}`, map[string]string{"Content-Type": "text/plain"}), 415, "", nil},
+		{"too large", write("POST", "/users", "/users", "", `{"name":"`+strings.Repeat("a", 64<<10)+`"}`, nil), 413, "", nil},
+		{"bad id", write("PUT", "/users/{id}", "/users/1", "1", ada, nil), 400, "", nil},
+		{"bad if-match", write("DELETE", "/users/{id}", "/users/"+uid, uid, "", map[string]string{"If-Match": `W/"3"`}), 400, "", nil},
+		{"if-match zero", write("DELETE", "/users/{id}", "/users/"+uid, uid, "", map[string]string{"If-Match": `"0"`}), 400, "", nil},
+		{"GET is not ours", write("GET", "/users", "/users", "", "", nil), 405, "", nil},
+		{"unknown route", write("POST", "/admin", "/admin", "", ada, nil), 404, "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, q := newHandler(t)
+			resp, err := h.Handle(context.Background(), tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, resp.Body)
+			}
+			if tt.status != 202 {
+				if len(q.sent) != 0 {
+					t.Fatal("a refused request was enqueued")
+				}
+				if resp.Headers["Content-Type"] != apigw.ProblemContentType {
+					t.Fatalf("error without problem+json: %v", resp.Headers)
+				}
+				return
+			}
+			var body struct{ RequestID, UserID, Status string }
+			if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+				t.Fatal(err)
+			}
+			if body.Status != "pending" || body.RequestID == "" || resp.Headers["Location"] != "/dev/requests/"+body.RequestID {
+				t.Fatalf("202 body %s, Location %q", resp.Body, resp.Headers["Location"])
+			}
+			if len(q.sent) != 1 {
+				t.Fatalf("%d messages sent, want 1", len(q.sent))
+			}
+			cmd, err := queue.Decode(q.sent[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cmd.Op != tt.op || cmd.RequestID != body.RequestID || string(cmd.UserID) != body.UserID || cmd.AcceptedAt.IsZero() {
+				t.Fatalf("enqueued %+v for %s", cmd, resp.Body)
+			}
+			claims, err := h.ids.Parse(body.RequestID)
+			if err != nil || claims.UserID != cmd.UserID || claims.Op != tt.op {
+				t.Fatalf("request id claims %+v, %v", claims, err)
+			}
+			if tt.check != nil {
+				tt.check(t, cmd)
+			}
+		})
+	}
+}
+
+func TestQueueDown(t *testing.T) {
+	h, q := newHandler(t)
+	q.err = errors.New("dial tcp: connection refused")
+	resp, _ := h.Handle(context.Background(), write("POST", "/users", "/users", "", `{"name":"Ada","email":"ada@example.com"}`, nil))
+	if resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {
+		t.Fatalf("status %d, headers %v", resp.StatusCode, resp.Headers)
+	}
+	if strings.Contains(resp.Body, "connection refused") {
+		t.Fatal("the cause leaked into the response")
+	}
+}
+
+func TestIDsAreNeverReused(t *testing.T) {
+	seen := map[users.ID]bool{}
+	for range 1000 {
+		id, err := newUserID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := users.ParseID(string(id)); err != nil || seen[id] {
+			t.Fatalf("id %q: %v (seen before: %v)", id, err, seen[id])
+		}
+		seen[id] = true
+	}
+}
+
+func TestEvents(t *testing.T) {
+	tests := []struct {
+		file   string
+		status int
+	}{
+		{"create-user.json", 202},
+		{"create-user-invalid.json", 400},
+		{"replace-user.json", 202},
+		{"patch-user.json", 202},
+		{"delete-user.json", 202},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			h, _ := newHandler(t)
+			var req events.APIGatewayProxyRequest
+			eventstest.Project(t, tt.file, &req)
+			resp, err := h.Handle(context.Background(), req)
+			if err != nil || resp.StatusCode != tt.status {
+				t.Fatalf("status %d (%v), want %d: %s", resp.StatusCode, err, tt.status, resp.Body)
+			}
+		})
+	}
+}
+
+func TestAWSSampleEvent(t *testing.T) {
+	h, q := newHandler(t)
+	var req events.APIGatewayProxyRequest
+	eventstest.AWS(t, "apigw-request.json", &req)
+	resp, err := h.Handle(context.Background(), req)
+	if err != nil || resp.StatusCode != 404 || len(q.sent) != 0 {
+		t.Fatalf("status %d, err %v, sent %d", resp.StatusCode, err, len(q.sent))
+	}
+}

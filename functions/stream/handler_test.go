@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/usersapi/usersapi/shared/eventstest"
+	"github.com/usersapi/usersapi/shared/users"
+)
+
+// capture keeps what it publishes, and fails from index failAt on (-1: never).
+type capture struct {
+	got    []users.Change
+	failAt int
+}
+
+func (c *capture) Publish(_ context.Context, changes []users.Change) (int, error) {
+	for i, ch := range changes {
+		if i == c.failAt {
+			return i, errors.New("EventBridge said InternalFailure")
+		}
+		c.got = append(c.got, ch)
+	}
+	return len(changes), nil
+}
+
+func newHandler(c *capture) *handler {
+	return &handler{bus: c, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+func TestSampleBatch(t *testing.T) {
+	c := &capture{failAt: -1}
+	var ev events.DynamoDBEvent
+	eventstest.Project(t, "stream-batch.json", &ev)
+	resp, err := newHandler(c).Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("failures %v, err %v", resp.BatchItemFailures, err)
+	}
+	want := []users.ChangeType{users.Created, users.Updated, users.Deleted}
+	if len(c.got) != len(want) {
+		t.Fatalf("published %d changes, want %d (the sentinel and the TTL removal are no events)", len(c.got), len(want))
+	}
+	for i, ch := range c.got {
+		if ch.Type != want[i] {
+			t.Errorf("change %d is %s, want %s", i, ch.Type, want[i])
+		}
+		if ch.RequestID == "" || ch.Version < 1 || ch.OccurredAt.IsZero() {
+			t.Errorf("change %d: %+v", i, ch)
+		}
+	}
+	if c.got[0].Old != nil || c.got[0].New == nil || c.got[2].New != nil || c.got[2].Old == nil {
+		t.Errorf("old/new images: created %+v, deleted %+v", c.got[0], c.got[2])
+	}
+	if c.got[1].Old == nil || c.got[1].Old.Version+1 != c.got[1].New.Version {
+		t.Errorf("update: %+v", c.got[1])
+	}
+}
+
+func TestFailureReportsSequenceNumber(t *testing.T) {
+	c := &capture{failAt: 1}
+	var ev events.DynamoDBEvent
+	eventstest.Project(t, "stream-batch.json", &ev)
+	resp, _ := newHandler(c).Handle(context.Background(), ev)
+	// The second change comes from the third record (the second is a sentinel).
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[2].Change.SequenceNumber {
+		t.Fatalf("failures %+v, want the sequence number %s", resp.BatchItemFailures, ev.Records[2].Change.SequenceNumber)
+	}
+}
+
+func TestUnreadableRecordStopsTheBatch(t *testing.T) {
+	c := &capture{failAt: -1}
+	var ev events.DynamoDBEvent
+	eventstest.Project(t, "stream-batch.json", &ev)
+	ev.Records[2].Change.NewImage = nil // a user MODIFY without its image
+	resp, _ := newHandler(c).Handle(context.Background(), ev)
+	if len(c.got) != 1 || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[2].Change.SequenceNumber {
+		t.Fatalf("published %d, failures %+v", len(c.got), resp.BatchItemFailures)
+	}
+}
+
+// TestAWSSampleEvent: AWS's stream sample holds no user items: nothing to
+// publish, nothing failed, no crash.
+func TestAWSSampleEvent(t *testing.T) {
+	c := &capture{failAt: -1}
+	var ev events.DynamoDBEvent
+	eventstest.AWS(t, "dynamodb-event.json", &ev)
+	resp, err := newHandler(c).Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 0 || len(c.got) != 0 {
+		t.Fatalf("published %d, failures %v, err %v", len(c.got), resp.BatchItemFailures, err)
+	}
+}

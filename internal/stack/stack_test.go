@@ -1,0 +1,47 @@
+package stack
+
+import (
+	"strings"
+	"testing"
+
+	cfnsqs "github.com/awslabs/goformation/v7/cloudformation/sqs"
+)
+
+func TestLoadTemplate(t *testing.T) {
+	s, err := Load("../../template.yaml", map[string]any{"Stage": "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"UsersTable": "UsersTable", "RequestsTable": "RequestsTable", "WriteQueue": "WriteQueue.fifo", "WriteDLQ": "WriteDLQ.fifo", "StreamFailureQueue": "StreamFailureQueue"}
+	for id, name := range want {
+		if r := s.Resources[id]; r == nil || r.Name != name {
+			t.Errorf("%s named %+v, want %s", id, r, name)
+		}
+	}
+	fns, err := s.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"ReadFunction", "IngestFunction", "WorkerFunction", "StreamFunction"} {
+		if fns[id] == nil {
+			t.Fatalf("no %s", id)
+		}
+	}
+	w := fns["WorkerFunction"]
+	if w.Environment["USERS_TABLE"] != "UsersTable" || w.Environment["REQUESTS_TABLE"] != "RequestsTable" || w.Environment["STAGE"] != "dev" {
+		t.Errorf("worker env %v (Globals merged?)", w.Environment)
+	}
+	if w.Timeout != 30 || fns["ReadFunction"].Timeout != 10 || w.Handler != "bootstrap" {
+		t.Errorf("timeouts %d, %d; handler %q", w.Timeout, fns["ReadFunction"].Timeout, w.Handler)
+	}
+	if ev := w.Events["WriteQueue"]; ev.Type != "SQS" || ev.Properties["Queue"] != s.Resources["WriteQueue"].Attr["Arn"] {
+		t.Errorf("worker event %+v", ev)
+	}
+	var q cfnsqs.Queue
+	if err := s.decodeResource("WriteQueue", &q); err != nil {
+		t.Fatal(err)
+	}
+	if rp, _ := q.RedrivePolicy.(map[string]any); rp["deadLetterTargetArn"] != s.Resources["WriteDLQ"].Attr["Arn"] || !strings.HasSuffix(s.Resources["WriteDLQ"].Attr["Arn"], ":WriteDLQ.fifo") {
+		t.Errorf("redrive policy %v", q.RedrivePolicy)
+	}
+}

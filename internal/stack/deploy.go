@@ -15,11 +15,19 @@ import (
 	cfnsqs "github.com/awslabs/goformation/v7/cloudformation/sqs"
 )
 
-// Deploy creates the template's DynamoDB tables (keys, indexes, stream, TTL)
-// and SQS queues (attributes, redrive policy) against the given clients, then
-// resolves the template again with their URLs and stream ARNs. A resource
-// that exists already (a --data directory kept from an earlier run) is kept.
+// Deploy creates the template's DynamoDB tables and SQS queues, then
+// resolves the template again with their stream ARNs and URLs.
 func (s *Stack) Deploy(ctx context.Context, db *dynamodb.Client, q *sqs.Client) error {
+	if err := s.DeployTables(ctx, db); err != nil {
+		return err
+	}
+	return s.DeployQueues(ctx, q)
+}
+
+// DeployTables creates the template's DynamoDB tables (keys, indexes, stream,
+// TTL). A table that exists already (a --data directory kept from an earlier
+// run) is kept.
+func (s *Stack) DeployTables(ctx context.Context, db *dynamodb.Client) error {
 	for _, id := range s.IDs("AWS::DynamoDB::Table") {
 		var t cfndynamodb.Table
 		if err := s.decodeResource(id, &t); err != nil {
@@ -29,6 +37,12 @@ func (s *Stack) Deploy(ctx context.Context, db *dynamodb.Client, q *sqs.Client) 
 			return err
 		}
 	}
+	return s.Resolve()
+}
+
+// DeployQueues creates the template's SQS queues (attributes, redrive policy);
+// CreateQueue returns an existing queue of the same attributes as it is.
+func (s *Stack) DeployQueues(ctx context.Context, q *sqs.Client) error {
 	// Queues without a redrive policy (the dead-letter queues) come first.
 	for _, pass := range []bool{false, true} {
 		for _, id := range s.IDs("AWS::SQS::Queue") {

@@ -1,0 +1,238 @@
+package localcloud
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Event is an event that the local EventBridge accepted, in the shape that
+// EventBridge delivers to its targets.
+type Event struct {
+	Version    string          `json:"version"`
+	ID         string          `json:"id"`
+	DetailType string          `json:"detail-type"`
+	Source     string          `json:"source"`
+	Account    string          `json:"account"`
+	Time       time.Time       `json:"time"`
+	Region     string          `json:"region"`
+	Resources  []string        `json:"resources"`
+	Detail     json.RawMessage `json:"detail"`
+	Bus        string          `json:"-"`
+	Rules      []string        `json:"-"` // the template's rules that matched it
+	Trace      string          `json:"-"`
+}
+
+// EventBus is the local EventBridge: it speaks the AWS JSON 1.1 protocol of
+// PutEvents, which the SDK's client sends, keeps every event, and notes which
+// of the template's rules each one matched.
+type EventBus struct {
+	mu     sync.Mutex
+	events []Event
+	rules  []Rule
+	subs   map[chan Event]bool
+	// Fail, when set, decides per entry whether PutEvents refuses it (fault
+	// injection in tests; never set by `run`).
+	Fail func(detailType string) (code string, ok bool)
+}
+
+// Rule is an EventBridge rule of the template: a bus, a pattern, targets.
+type Rule struct {
+	Name    string
+	Bus     string
+	Pattern map[string]any
+	Targets []string
+}
+
+// NewEventBus returns an empty bus with the template's rules.
+func NewEventBus(rules []Rule) *EventBus {
+	return &EventBus{rules: rules, subs: map[chan Event]bool{}}
+}
+
+// Events returns a copy of every event accepted so far.
+func (b *EventBus) Events() []Event {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]Event(nil), b.events...)
+}
+
+// Subscribe returns a channel that receives each event accepted from now on,
+// and a function that ends the subscription.
+func (b *EventBus) Subscribe() (<-chan Event, func()) {
+	ch := make(chan Event, 256)
+	b.mu.Lock()
+	b.subs[ch] = true
+	b.mu.Unlock()
+	return ch, func() {
+		b.mu.Lock()
+		delete(b.subs, ch)
+		b.mu.Unlock()
+	}
+}
+
+type putEntry struct {
+	Source       string
+	DetailType   string
+	Detail       string
+	EventBusName string
+	Resources    []string
+	Time         *float64 // epoch seconds, as the JSON protocol sends timestamps
+	TraceHeader  string
+}
+
+type putResult struct {
+	EventID      string `json:"EventId,omitempty"`
+	ErrorCode    string `json:"ErrorCode,omitempty"`
+	ErrorMessage string `json:"ErrorMessage,omitempty"`
+}
+
+// ServeHTTP answers PutEvents; other operations get UnknownOperationException.
+func (b *EventBus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	target := r.Header.Get("X-Amz-Target")
+	if target != "AWSEvents.PutEvents" {
+		awsError(w, http.StatusBadRequest, "UnknownOperationException", "the local EventBridge answers PutEvents only, not "+target)
+		return
+	}
+	var in struct{ Entries []putEntry }
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
+		awsError(w, http.StatusBadRequest, "ValidationException", "the request is not valid JSON")
+		return
+	}
+	if len(in.Entries) == 0 || len(in.Entries) > 10 {
+		awsError(w, http.StatusBadRequest, "ValidationException", "PutEvents takes 1 to 10 entries")
+		return
+	}
+	out := struct {
+		FailedEntryCount int
+		Entries          []putResult
+	}{}
+	for _, e := range in.Entries {
+		res, ev := b.accept(e)
+		if res.ErrorCode != "" {
+			out.FailedEntryCount++
+		} else {
+			b.publish(ev)
+		}
+		out.Entries = append(out.Entries, res)
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+func (b *EventBus) accept(e putEntry) (putResult, Event) {
+	if e.Source == "" || e.DetailType == "" || !json.Valid([]byte(e.Detail)) {
+		return putResult{ErrorCode: "MalformedDetail", ErrorMessage: "Source, DetailType and a JSON Detail are required"}, Event{}
+	}
+	if b.Fail != nil {
+		if code, fail := b.Fail(e.DetailType); fail {
+			return putResult{ErrorCode: code, ErrorMessage: "injected failure"}, Event{}
+		}
+	}
+	bus := e.EventBusName
+	if i := strings.LastIndex(bus, "/"); i >= 0 {
+		bus = bus[i+1:]
+	}
+	if bus == "" {
+		bus = "default"
+	}
+	ev := Event{Version: "0", ID: uuid.NewString(), DetailType: e.DetailType, Source: e.Source, Account: accountID,
+		Time: time.Now().UTC().Truncate(time.Second), Region: regionName, Resources: e.Resources, Detail: json.RawMessage(e.Detail),
+		Bus: bus, Trace: e.TraceHeader}
+	if ev.Resources == nil {
+		ev.Resources = []string{}
+	}
+	if e.Time != nil {
+		ev.Time = time.Unix(int64(*e.Time), 0).UTC()
+	}
+	for _, rule := range b.rules {
+		if rule.Bus == bus && matches(rule.Pattern, ev) {
+			ev.Rules = append(ev.Rules, rule.Name)
+		}
+	}
+	return putResult{EventID: ev.ID}, ev
+}
+
+func (b *EventBus) publish(ev Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.events = append(b.events, ev)
+	for ch := range b.subs {
+		select {
+		case ch <- ev:
+		default: // a slow page misses an update; GET /_local/events has them all
+		}
+	}
+}
+
+// matches reports whether ev matches an EventBridge pattern.
+func matches(pattern map[string]any, ev Event) bool {
+	var doc map[string]any
+	b, _ := json.Marshal(ev)
+	_ = json.Unmarshal(b, &doc)
+	return matchPattern(pattern, doc)
+}
+
+// matchPattern matches a document against an EventBridge (and Lambda filter)
+// pattern: every key names a field whose value is one of the listed values,
+// or satisfies one of the listed {"prefix"}, {"exists"} or {"anything-but"}
+// matchers; nested objects match nested patterns. Numeric matchers are not
+// supported: the template uses none.
+func matchPattern(pattern, doc map[string]any) bool {
+	for k, want := range pattern {
+		got, present := doc[k]
+		switch w := want.(type) {
+		case map[string]any:
+			sub, isMap := got.(map[string]any)
+			if !present || !isMap || !matchPattern(w, sub) {
+				return false
+			}
+		case []any:
+			if !matchAny(w, got, present) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func matchAny(matchers []any, v any, present bool) bool {
+	for _, m := range matchers {
+		if obj, ok := m.(map[string]any); ok {
+			if p, ok := obj["prefix"].(string); ok && present && strings.HasPrefix(fmt.Sprint(v), p) {
+				return true
+			}
+			if e, ok := obj["exists"].(bool); ok && e == present {
+				return true
+			}
+			if but, ok := obj["anything-but"]; ok && present {
+				list, isList := but.([]any)
+				if !isList {
+					list = []any{but}
+				}
+				if !matchAny(list, v, true) {
+					return true
+				}
+			}
+			continue
+		}
+		if present && fmt.Sprint(m) == fmt.Sprint(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// awsError writes an error of the AWS JSON protocol.
+func awsError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-ErrorType", code)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": msg})
+}

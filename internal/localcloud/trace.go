@@ -2,6 +2,7 @@ package localcloud
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -42,3 +43,5 @@ func invocationTrace(upstream string) string {
 	}
 	return "Root=" + root + ";Parent=" + newSegmentID() + ";Sampled=1"
 }
+
+func decodeBase64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }

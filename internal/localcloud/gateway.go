@@ -1,0 +1,473 @@
+package localcloud
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/google/uuid"
+
+	"github.com/usersapi/usersapi/internal/runtimeapi"
+)
+
+// Gateway serves the REST API as API Gateway does with Lambda proxy
+// integrations, from the OpenAPI document that API Gateway imports: routes
+// and ANY methods, request validators, the v1 proxy event, the mapping of the
+// function's response, and the document's gateway responses.
+type Gateway struct {
+	doc              *openapi3.T
+	stage            string
+	apiID            string
+	routes           []route
+	functions        map[string]*runtimeapi.Pool // by logical id
+	timeout          time.Duration               // the integration timeout
+	responses        map[string]gatewayResponse
+	validators       map[string]validator
+	defaultValidator string
+	log              *slog.Logger
+}
+
+type route struct {
+	template string   // "/users/{id}"
+	segments []string // "users", "{id}"
+	item     *openapi3.PathItem
+}
+
+type validator struct{ body, params bool }
+
+type gatewayResponse struct {
+	StatusCode         string            `json:"statusCode"`
+	ResponseParameters map[string]string `json:"responseParameters"`
+	ResponseTemplates  map[string]string `json:"responseTemplates"`
+}
+
+// NewGateway returns a gateway for the document, invoking functions by the
+// logical ids that its integrations name.
+func NewGateway(document []byte, stage string, functions map[string]*runtimeapi.Pool, log *slog.Logger) (*Gateway, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(document)
+	if err != nil {
+		return nil, fmt.Errorf("api/openapi.yaml: %w", err)
+	}
+	g := &Gateway{doc: doc, stage: stage, apiID: "local", functions: functions, timeout: 29 * time.Second,
+		responses: map[string]gatewayResponse{}, validators: map[string]validator{}, log: log}
+	if err := remarshal(doc.Extensions["x-amazon-apigateway-gateway-responses"], &g.responses); err != nil {
+		return nil, fmt.Errorf("gateway responses: %w", err)
+	}
+	var vs map[string]struct{ ValidateRequestBody, ValidateRequestParameters bool }
+	if err := remarshal(doc.Extensions["x-amazon-apigateway-request-validators"], &vs); err != nil {
+		return nil, fmt.Errorf("request validators: %w", err)
+	}
+	for name, v := range vs {
+		g.validators[name] = validator{body: v.ValidateRequestBody, params: v.ValidateRequestParameters}
+	}
+	g.defaultValidator, _ = doc.Extensions["x-amazon-apigateway-request-validator"].(string)
+	for tpl, item := range doc.Paths.Map() {
+		g.routes = append(g.routes, route{template: tpl, segments: strings.Split(strings.Trim(tpl, "/"), "/"), item: item})
+		for method, op := range item.Operations() {
+			if _, err := g.integration(op.Extensions); err != nil {
+				return nil, fmt.Errorf("%s %s: %w", method, tpl, err)
+			}
+		}
+	}
+	// Literal segments win over parameters, as API Gateway prefers the most specific resource.
+	sort.Slice(g.routes, func(i, j int) bool { return specificity(g.routes[i]) > specificity(g.routes[j]) })
+	return g, nil
+}
+
+func specificity(r route) int {
+	n := 0
+	for _, s := range r.segments {
+		if !strings.HasPrefix(s, "{") {
+			n++
+		}
+	}
+	return n*100 + len(r.segments)
+}
+
+func remarshal(in, out any) error {
+	if in == nil {
+		return nil
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, out)
+}
+
+var functionRef = regexp.MustCompile(`\$\{(\w+)\.Arn\}`)
+
+// integration returns the pool that an operation's aws_proxy integration invokes.
+func (g *Gateway) integration(ext map[string]any) (*runtimeapi.Pool, error) {
+	var in struct {
+		Type string
+		URI  any `json:"uri"`
+	}
+	if err := remarshal(ext["x-amazon-apigateway-integration"], &in); err != nil || in.Type != "aws_proxy" {
+		return nil, fmt.Errorf("no aws_proxy integration")
+	}
+	b, _ := json.Marshal(in.URI)
+	m := functionRef.FindSubmatch(b)
+	if m == nil {
+		return nil, fmt.Errorf("integration uri %s names no function", b)
+	}
+	pool, ok := g.functions[string(m[1])]
+	if !ok {
+		return nil, fmt.Errorf("integration names %s, which the template does not declare", m[1])
+	}
+	return pool, nil
+}
+
+// match finds the resource for a path (below the stage) and its path parameters.
+func (g *Gateway) match(path string) (*route, map[string]string) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	for i := range g.routes {
+		r := &g.routes[i]
+		if len(r.segments) != len(segs) {
+			continue
+		}
+		params := map[string]string{}
+		ok := true
+		for j, s := range r.segments {
+			if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+				if segs[j] == "" {
+					ok = false
+					break
+				}
+				v, err := url.PathUnescape(segs[j])
+				if err != nil {
+					ok = false
+					break
+				}
+				params[s[1:len(s)-1]] = v
+			} else if s != segs[j] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return r, params
+		}
+	}
+	return nil, nil
+}
+
+// call is one request through the gateway.
+type call struct {
+	w         http.ResponseWriter
+	r         *http.Request
+	requestID string
+	start     time.Time
+}
+
+// ServeHTTP answers a request to the stage.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := &call{w: w, r: r, requestID: uuid.NewString(), start: time.Now()}
+	prefix := "/" + g.stage
+	path, ok := strings.CutPrefix(r.URL.EscapedPath(), prefix)
+	if !ok || (path != "" && !strings.HasPrefix(path, "/")) {
+		g.gatewayError(c, "MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token", "")
+		return
+	}
+	if path == "" {
+		path = "/"
+	}
+	rt, params := g.match(path)
+	if rt == nil {
+		g.gatewayError(c, "MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token", "")
+		return
+	}
+	op := rt.item.GetOperation(r.Method)
+	ext := map[string]any{}
+	if op != nil {
+		ext = op.Extensions
+	} else if anyMethod, ok := rt.item.Extensions["x-amazon-apigateway-any-method"].(map[string]any); ok {
+		ext = anyMethod
+	} else {
+		g.gatewayError(c, "MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token", "")
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 10<<20+1))
+	if err != nil {
+		g.gatewayError(c, "DEFAULT_4XX", 400, "Could not read the request body", "")
+		return
+	}
+	if len(body) > 10<<20 {
+		g.gatewayError(c, "REQUEST_TOO_LARGE", 413, "Request Too Long", "")
+		return
+	}
+	if op != nil {
+		if msg, kind := g.validate(r, op, rt, params, body); msg != "" {
+			if kind == "BAD_REQUEST_BODY" {
+				g.gatewayError(c, kind, 400, "Invalid request body", msg)
+			} else {
+				g.gatewayError(c, kind, 400, msg, "")
+			}
+			return
+		}
+	}
+	pool, err := g.integration(ext)
+	if err != nil {
+		g.gatewayError(c, "DEFAULT_5XX", 500, "Internal server error", "")
+		return
+	}
+	trace := invocationTrace(r.Header.Get("X-Amzn-Trace-Id"))
+	event := g.event(c, rt.template, path, params, body, trace)
+	payload, _ := json.Marshal(event)
+
+	ctx, cancel := context.WithTimeout(r.Context(), g.timeout)
+	defer cancel()
+	done := make(chan runtimeapi.Result, 1)
+	errc := make(chan error, 1)
+	go func() {
+		res, err := pool.Invoke(context.WithoutCancel(ctx), payload, trace)
+		if err != nil {
+			errc <- err
+			return
+		}
+		done <- res
+	}()
+	select {
+	case <-ctx.Done():
+		g.gatewayError(c, "INTEGRATION_TIMEOUT", 504, "Endpoint request timed out", "")
+	case err := <-errc:
+		g.log.Error("invoke failed", "err", err)
+		g.gatewayError(c, "INTEGRATION_FAILURE", 502, "Internal server error", "")
+	case res := <-done:
+		g.respond(c, res)
+	}
+}
+
+// validate applies the operation's request validator, as API Gateway does
+// before it invokes anything. It returns the error message and the gateway
+// response type, or "".
+func (g *Gateway) validate(r *http.Request, op *openapi3.Operation, rt *route, params map[string]string, body []byte) (string, string) {
+	name := g.defaultValidator
+	if n, ok := op.Extensions["x-amazon-apigateway-request-validator"].(string); ok {
+		name = n
+	}
+	v := g.validators[name]
+	if v.params {
+		var missing []string
+		for _, p := range append(rt.item.Parameters, op.Parameters...) {
+			if p.Value == nil || !p.Value.Required {
+				continue
+			}
+			switch p.Value.In {
+			case "query":
+				if !r.URL.Query().Has(p.Value.Name) {
+					missing = append(missing, p.Value.Name)
+				}
+			case "header":
+				if r.Header.Get(p.Value.Name) == "" {
+					missing = append(missing, p.Value.Name)
+				}
+			}
+		}
+		if len(missing) > 0 {
+			return "Missing required request parameters: [" + strings.Join(missing, ", ") + "]", "BAD_REQUEST_PARAMETERS"
+		}
+	}
+	if v.body && op.RequestBody != nil && op.RequestBody.Value != nil {
+		ct := r.Header.Get("Content-Type")
+		if ct == "" {
+			ct = "application/json"
+		}
+		mt := strings.ToLower(strings.TrimSpace(strings.Split(ct, ";")[0]))
+		if op.RequestBody.Value.Content.Get(mt) == nil {
+			return "", "" // no model for this media type: API Gateway passes it through
+		}
+		req := r.Clone(r.Context())
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.Header.Set("Content-Type", mt)
+		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params,
+			Options: &openapi3filter.Options{MultiError: true, ExcludeReadOnlyValidations: true}}
+		if err := openapi3filter.ValidateRequestBody(r.Context(), in, op.RequestBody.Value); err != nil {
+			return validationMessage(err), "BAD_REQUEST_BODY"
+		}
+	}
+	return "", ""
+}
+
+// validationMessage shortens kin-openapi's error to the rule broken.
+func validationMessage(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "Schema:"); i > 0 {
+		msg = msg[:i]
+	}
+	msg = strings.ReplaceAll(msg, "\n", " ")
+	msg = strings.TrimSpace(strings.TrimPrefix(msg, "request body has an error: doesn't match schema: "))
+	return "[" + msg + "]"
+}
+
+// event builds the REST API (v1) proxy event.
+func (g *Gateway) event(c *call, resource, path string, params map[string]string, body []byte, trace string) events.APIGatewayProxyRequest {
+	r := c.r
+	headers, mvHeaders := map[string]string{}, map[string][]string{}
+	for k, vs := range r.Header {
+		headers[k] = vs[len(vs)-1]
+		mvHeaders[k] = vs
+	}
+	headers["X-Amzn-Trace-Id"], mvHeaders["X-Amzn-Trace-Id"] = trace, []string{trace}
+	headers["Host"], mvHeaders["Host"] = r.Host, []string{r.Host}
+	ip := r.RemoteAddr
+	if i := strings.LastIndexByte(ip, ':'); i > 0 {
+		ip = strings.Trim(ip[:i], "[]")
+	}
+	headers["X-Forwarded-For"], mvHeaders["X-Forwarded-For"] = ip, []string{ip}
+	var qs map[string]string
+	var mvqs map[string][]string
+	if q := r.URL.Query(); len(q) > 0 {
+		qs, mvqs = map[string]string{}, map[string][]string{}
+		for k, vs := range q {
+			qs[k], mvqs[k] = vs[len(vs)-1], vs
+		}
+	}
+	if len(params) == 0 {
+		params = nil
+	}
+	unescaped, _ := url.PathUnescape(path)
+	ev := events.APIGatewayProxyRequest{
+		Resource: resource, Path: unescaped, HTTPMethod: r.Method, Headers: headers, MultiValueHeaders: mvHeaders,
+		QueryStringParameters: qs, MultiValueQueryStringParameters: mvqs, PathParameters: params,
+		RequestContext: events.APIGatewayProxyRequestContext{
+			AccountID: accountID, ResourceID: resource, Stage: g.stage, RequestID: c.requestID,
+			ExtendedRequestID: c.requestID, RequestTime: c.start.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+			RequestTimeEpoch: c.start.UnixMilli(), Path: "/" + g.stage + unescaped, ResourcePath: resource,
+			HTTPMethod: r.Method, APIID: g.apiID, Protocol: r.Proto, DomainName: r.Host,
+			Identity: events.APIGatewayRequestIdentity{SourceIP: ip, UserAgent: r.UserAgent()},
+		},
+		Body: string(body),
+	}
+	return ev
+}
+
+// respond maps the function's proxy response back to HTTP.
+func (g *Gateway) respond(c *call, res runtimeapi.Result) {
+	if res.FunctionError != "" {
+		g.log.Warn("function error", "request_id", c.requestID, "error", string(res.Payload))
+		g.gatewayError(c, "INTEGRATION_FAILURE", 502, "Internal server error", "")
+		return
+	}
+	var out struct {
+		StatusCode        *int                `json:"statusCode"`
+		Headers           map[string]string   `json:"headers"`
+		MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+		Body              string              `json:"body"`
+		IsBase64Encoded   bool                `json:"isBase64Encoded"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(res.Payload))
+	if err := dec.Decode(&out); err != nil || out.StatusCode == nil || *out.StatusCode < 100 || *out.StatusCode > 599 {
+		g.log.Warn("malformed Lambda proxy response", "request_id", c.requestID)
+		g.gatewayError(c, "INTEGRATION_FAILURE", 502, "Internal server error", "")
+		return
+	}
+	body := []byte(out.Body)
+	if out.IsBase64Encoded {
+		var err error
+		if body, err = decodeBase64(out.Body); err != nil {
+			g.gatewayError(c, "INTEGRATION_FAILURE", 502, "Internal server error", "")
+			return
+		}
+	}
+	h := c.w.Header()
+	for k, vs := range out.MultiValueHeaders {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	for k, v := range out.Headers {
+		h.Set(k, v)
+	}
+	g.commonHeaders(c)
+	if h.Get("Content-Type") == "" && len(body) > 0 {
+		h.Set("Content-Type", "application/json")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	c.w.WriteHeader(*out.StatusCode)
+	_, _ = c.w.Write(body)
+}
+
+func (g *Gateway) commonHeaders(c *call) {
+	h := c.w.Header()
+	h.Set("X-Amzn-RequestId", c.requestID)
+	h.Set("X-Amz-Apigw-Id", c.requestID[:16])
+}
+
+// gatewayError answers with the document's gateway response of type typ
+// (falling back to DEFAULT_4XX or DEFAULT_5XX, then to API Gateway's own
+// {"message": ...}), substituting the $context variables it uses.
+func (g *Gateway) gatewayError(c *call, typ string, status int, message, validation string) {
+	gr, ok := g.responses[typ]
+	if !ok {
+		fallback := "DEFAULT_4XX"
+		if status >= 500 {
+			fallback = "DEFAULT_5XX"
+		}
+		gr, ok = g.responses[fallback]
+	}
+	h := c.w.Header()
+	g.commonHeaders(c)
+	h.Set("X-Amzn-ErrorType", errorTypeName(typ))
+	body := `{"message":` + quote(message) + `}`
+	h.Set("Content-Type", "application/json")
+	if ok {
+		if gr.StatusCode != "" {
+			if s, err := strconv.Atoi(gr.StatusCode); err == nil {
+				status = s
+			}
+		}
+		for k, v := range gr.ResponseParameters {
+			name, isHeader := strings.CutPrefix(k, "gatewayresponse.header.")
+			if !isHeader {
+				continue
+			}
+			if lit, quoted := strings.CutPrefix(v, "'"); quoted {
+				h.Set(name, strings.TrimSuffix(lit, "'"))
+			} else if hdr, ok := strings.CutPrefix(v, "method.request.header."); ok && c.r.Header.Get(hdr) != "" {
+				h.Set(name, c.r.Header.Get(hdr))
+			}
+		}
+		if tpl, ok := gr.ResponseTemplates["application/json"]; ok {
+			esc := quote(validation)
+			body = strings.NewReplacer(
+				"$context.requestId", c.requestID,
+				"$context.error.messageString", quote(message),
+				"$context.error.validationErrorString", esc[1:len(esc)-1],
+				"$context.error.message", strings.Trim(quote(message), `"`),
+				"$context.error.responseType", typ,
+			).Replace(tpl)
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	c.w.WriteHeader(status)
+	_, _ = io.WriteString(c.w, body)
+}
+
+func errorTypeName(typ string) string {
+	switch typ {
+	case "MISSING_AUTHENTICATION_TOKEN":
+		return "MissingAuthenticationTokenException"
+	case "BAD_REQUEST_BODY", "BAD_REQUEST_PARAMETERS":
+		return "BadRequestException"
+	}
+	return "InternalServerErrorException"
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

@@ -309,7 +309,10 @@ func validationMessage(err error) string {
 		msg = msg[:i]
 	}
 	msg = strings.ReplaceAll(msg, "\n", " ")
-	msg = strings.TrimSpace(strings.TrimPrefix(msg, "request body has an error: doesn't match schema: "))
+	if i := strings.Index(msg, "Error at "); i >= 0 {
+		msg = msg[i+len("Error at "):]
+	}
+	msg = strings.TrimSpace(msg)
 	return "[" + msg + "]"
 }
 

@@ -1,0 +1,386 @@
+package localcloud
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/usersapi/usersapi/internal/emulator"
+	"github.com/usersapi/usersapi/internal/runtimeapi"
+	"github.com/usersapi/usersapi/internal/stack"
+)
+
+// DevSigningKey signs cursors and request ids locally. It is public: never
+// use it on AWS, where the key comes from Secrets Manager.
+const DevSigningKey = "usersapi-local-signing-key-for-sample-events"
+
+// Options configures a local cloud. Zero values are sensible defaults.
+type Options struct {
+	Root     string // the repository: template.yaml, api/openapi.yaml, bin/; default: found from the working directory
+	BinDir   string // where the functions' binaries are (<dir>/read/bootstrap...); default: bin under Root
+	Stage    string // the template's Stage parameter and the API's base path; default "dev"
+	Addr     string // where the API listens; default 127.0.0.1:0 (a free port)
+	DataDir  string // keep the emulators' data here; default: in memory
+	Log      io.Writer
+	Document []byte // the OpenAPI document; default: api/openapi.yaml under Root
+	// RetryDelay is how soon a failed SQS message is received again (see QueueMapping).
+	RetryDelay time.Duration
+	// ExtraEnv is added to every function's environment (tests use it).
+	ExtraEnv map[string]string
+	// DynamoDBEndpoint and SQSEndpoint use running emulators instead of starting them.
+	DynamoDBEndpoint, SQSEndpoint string
+}
+
+// Cloud is a running local cloud.
+type Cloud struct {
+	URL      string // the API's base URL, stage included: http://127.0.0.1:port/dev
+	Stack    *stack.Stack
+	Bus      *EventBus
+	DynamoDB *dynamodb.Client
+	SQS      *sqs.Client
+	Pools    map[string]*runtimeapi.Pool // by logical id
+
+	log       *slog.Logger
+	logOut    io.Writer
+	emulators []*emulator.Server
+	servers   []*http.Server
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	endpoints map[string]string
+}
+
+// Start brings the whole pipeline up and returns once it serves.
+func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
+	if opt.Root == "" {
+		if opt.Root, err = findRoot(); err != nil {
+			return nil, err
+		}
+	}
+	if opt.Stage == "" {
+		opt.Stage = "dev"
+	}
+	if opt.BinDir == "" {
+		opt.BinDir = filepath.Join(opt.Root, "bin")
+	}
+	if opt.Addr == "" {
+		opt.Addr = "127.0.0.1:0"
+	}
+	if opt.Log == nil {
+		opt.Log = os.Stderr
+	}
+	if opt.RetryDelay == 0 {
+		opt.RetryDelay = time.Second
+	}
+	if opt.Document == nil {
+		if opt.Document, err = os.ReadFile(filepath.Join(opt.Root, "api", "openapi.yaml")); err != nil {
+			return nil, err
+		}
+	}
+	log := slog.New(slog.NewTextHandler(opt.Log, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	c = &Cloud{log: log, logOut: opt.Log, cancel: cancel, Pools: map[string]*runtimeapi.Pool{}, endpoints: map[string]string{}}
+	defer func() {
+		if err != nil {
+			c.Close()
+		}
+	}()
+
+	// The emulators.
+	if c.endpoints["DYNAMODB"] = opt.DynamoDBEndpoint; opt.DynamoDBEndpoint == "" {
+		srv, err := emulator.StartDynamoDB(ctx, emulator.Options{DataDir: sub(opt.DataDir, "dynamodb")})
+		if err != nil {
+			return nil, err
+		}
+		c.emulators = append(c.emulators, srv)
+		c.endpoints["DYNAMODB"] = srv.Endpoint
+	}
+	if c.endpoints["SQS"] = opt.SQSEndpoint; opt.SQSEndpoint == "" {
+		srv, err := emulator.StartSQS(ctx, emulator.Options{DataDir: sub(opt.DataDir, "sqs")})
+		if err != nil {
+			return nil, err
+		}
+		c.emulators = append(c.emulators, srv)
+		c.endpoints["SQS"] = srv.Endpoint
+	}
+	cfg := LocalConfig()
+	c.DynamoDB = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(c.endpoints["DYNAMODB"])
+		o.DisableValidateResponseChecksum = true
+	})
+	c.SQS = sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(c.endpoints["SQS"]) })
+	streams := dynamodbstreams.NewFromConfig(cfg, func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(c.endpoints["DYNAMODB"]) })
+
+	// The template's resources.
+	if c.Stack, err = stack.Load(filepath.Join(opt.Root, "template.yaml"), map[string]any{"Stage": opt.Stage}); err != nil {
+		return nil, err
+	}
+	if err := c.Stack.Deploy(ctx, c.DynamoDB, c.SQS); err != nil {
+		return nil, err
+	}
+
+	// EventBridge.
+	rules, err := c.rules()
+	if err != nil {
+		return nil, err
+	}
+	c.Bus = NewEventBus(rules)
+	busAddr, err := c.serve("127.0.0.1:0", c.Bus)
+	if err != nil {
+		return nil, err
+	}
+	c.endpoints["EVENTBRIDGE"] = "http://" + busAddr
+
+	// The functions.
+	fns, err := c.Stack.Functions()
+	if err != nil {
+		return nil, err
+	}
+	for id, fn := range fns {
+		env := fn.Environment
+		for k, v := range map[string]string{
+			"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
+			"AWS_ENDPOINT_URL_DYNAMODB": c.endpoints["DYNAMODB"], "AWS_ENDPOINT_URL_SQS": c.endpoints["SQS"],
+			"AWS_ENDPOINT_URL_EVENTBRIDGE": c.endpoints["EVENTBRIDGE"],
+			"AWS_LAMBDA_LOG_FORMAT":        "JSON", "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+			"AWS_XRAY_SDK_DISABLED": "true",
+		} {
+			env[k] = v
+		}
+		if _, ok := env["SIGNING_KEY"]; ok {
+			env["SIGNING_KEY"] = DevSigningKey
+		}
+		for k, v := range opt.ExtraEnv {
+			env[k] = v
+		}
+		concurrency := 4
+		if fn.ReservedConcurrency > 0 {
+			concurrency = fn.ReservedConcurrency
+		}
+		c.Pools[id] = runtimeapi.NewPool(runtimeapi.Function{
+			Name: id, Binary: filepath.Join(opt.BinDir, binaryDir(id), "bootstrap"), Env: env,
+			Timeout: time.Duration(fn.Timeout) * time.Second, MemoryMB: fn.MemorySize, Concurrency: concurrency,
+			Log: opt.Log, Region: stack.Region, Account: stack.Account,
+		})
+		if _, err := os.Stat(filepath.Join(opt.BinDir, binaryDir(id), "bootstrap")); err != nil {
+			return nil, fmt.Errorf("%s has no binary at %s/%s/bootstrap: run `make build`", id, opt.BinDir, binaryDir(id))
+		}
+	}
+
+	// The event source mappings.
+	for id, fn := range fns {
+		for name, ev := range fn.Events {
+			if err := c.startMapping(runCtx, id, name, ev, opt, streams); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	// The API.
+	gw, err := NewGateway(opt.Document, opt.Stage, c.Pools, log)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", gw)
+	mux.HandleFunc("GET /_local/events", c.handleEvents)
+	apiAddr, err := c.serve(opt.Addr, mux)
+	if err != nil {
+		return nil, err
+	}
+	c.URL = "http://" + apiAddr + "/" + opt.Stage
+	return c, nil
+}
+
+// LocalConfig is the SDK configuration for the emulators: fixed credentials
+// (DynamoDB Local wants an alphanumeric key) in the template's region.
+func LocalConfig() aws.Config {
+	return aws.Config{Region: stack.Region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+}
+
+// binaryDir is where `make build` puts a function's binary: ReadFunction in bin/read.
+func binaryDir(logicalID string) string {
+	return strings.ToLower(strings.TrimSuffix(logicalID, "Function"))
+}
+
+func sub(dir, name string) string {
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, name)
+}
+
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "template.yaml")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no template.yaml here or above: run from the usersapi repository")
+		}
+		dir = parent
+	}
+}
+
+func (c *Cloud) serve(addr string, h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("listen on %s: %w (is another `make run` using it?)", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	c.servers = append(c.servers, srv)
+	go func() { _ = srv.Serve(ln) }()
+	return ln.Addr().String(), nil
+}
+
+func (c *Cloud) startMapping(ctx context.Context, fnID, name string, ev stack.Event, opt Options, streams *dynamodbstreams.Client) error {
+	p := ev.Properties
+	num := func(k string, def int) int {
+		if v, ok := p[k].(float64); ok {
+			return int(v)
+		}
+		return def
+	}
+	str := func(k string) string { s, _ := p[k].(string); return s }
+	reportFailures := false
+	if types, ok := p["FunctionResponseTypes"].([]any); ok {
+		for _, t := range types {
+			reportFailures = reportFailures || t == "ReportBatchItemFailures"
+		}
+	}
+	switch ev.Type {
+	case "SQS":
+		q := c.resourceByAttr("Arn", str("Queue"))
+		if q == nil {
+			return fmt.Errorf("%s.%s: queue %s is not in the template", fnID, name, str("Queue"))
+		}
+		pollers := 2
+		if sc, ok := p["ScalingConfig"].(map[string]any); ok {
+			if mc, ok := sc["MaximumConcurrency"].(float64); ok {
+				pollers = min(int(mc), 4)
+			}
+		}
+		qp := &queuePoller{m: QueueMapping{Function: fnID, QueueURL: q.Attr["QueueUrl"], QueueARN: q.Attr["Arn"],
+			BatchSize: num("BatchSize", 10), Window: time.Duration(num("MaximumBatchingWindowInSeconds", 0)) * time.Second,
+			ReportFailures: reportFailures, Pollers: pollers, RetryDelay: opt.RetryDelay}, sqs: c.SQS, pool: c.Pools[fnID], log: c.log}
+		c.wg.Add(1)
+		go func() { defer c.wg.Done(); qp.run(ctx) }()
+	case "DynamoDB":
+		m := StreamMapping{Function: fnID, StreamARN: str("Stream"), StartingPosition: first(str("StartingPosition"), "LATEST"),
+			BatchSize: num("BatchSize", 100), Window: time.Duration(num("MaximumBatchingWindowInSeconds", 0)) * time.Second,
+			Bisect: p["BisectBatchOnFunctionError"] == true, MaxRetries: num("MaximumRetryAttempts", -1),
+			MaxRecordAge: time.Duration(num("MaximumRecordAgeInSeconds", 0)) * time.Second, ReportFailures: reportFailures}
+		if dc, ok := p["DestinationConfig"].(map[string]any); ok {
+			if of, ok := dc["OnFailure"].(map[string]any); ok {
+				if q := c.resourceByAttr("Arn", fmt.Sprint(of["Destination"])); q != nil {
+					m.OnFailureQueue = q.Attr["QueueUrl"]
+				}
+			}
+		}
+		if fc, ok := p["FilterCriteria"].(map[string]any); ok {
+			filters, _ := fc["Filters"].([]any)
+			for _, f := range filters {
+				fm, _ := f.(map[string]any)
+				var pat map[string]any
+				if err := json.Unmarshal([]byte(fmt.Sprint(fm["Pattern"])), &pat); err != nil {
+					return fmt.Errorf("%s.%s: filter pattern: %w", fnID, name, err)
+				}
+				m.Filters = append(m.Filters, pat)
+			}
+		}
+		sp := &streamPoller{m: m, streams: streams, sqs: c.SQS, pool: c.Pools[fnID], log: c.log}
+		c.wg.Add(1)
+		go func() { defer c.wg.Done(); sp.run(ctx) }()
+	default:
+		c.log.Warn("event source not emulated", "function", fnID, "event", name, "type", ev.Type)
+	}
+	return nil
+}
+
+func first(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (c *Cloud) resourceByAttr(attr, value string) *stack.Resource {
+	for _, r := range c.Stack.Resources {
+		if r.Attr[attr] == value {
+			return r
+		}
+	}
+	return nil
+}
+
+// rules returns the template's EventBridge rules.
+func (c *Cloud) rules() ([]Rule, error) {
+	var rules []Rule
+	for _, id := range c.Stack.IDs("AWS::Events::Rule") {
+		var p struct {
+			EventBusName string
+			EventPattern map[string]any
+			Targets      []struct{ Id string }
+		}
+		if err := c.Stack.Decode(id, &p); err != nil {
+			return nil, err
+		}
+		r := Rule{Name: id, Bus: first(p.EventBusName, "default"), Pattern: p.EventPattern}
+		for _, t := range p.Targets {
+			r.Targets = append(r.Targets, t.Id)
+		}
+		rules = append(rules, r)
+	}
+	return rules, nil
+}
+
+func (c *Cloud) handleEvents(w http.ResponseWriter, r *http.Request) {
+	type shown struct {
+		Event
+		Bus   string   `json:"bus"`
+		Rules []string `json:"rules"`
+	}
+	var out []shown
+	for _, e := range c.Bus.Events() {
+		out = append(out, shown{Event: e, Bus: e.Bus, Rules: e.Rules})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"events": out})
+}
+
+// Close stops everything Start started: pollers, servers, function processes, emulators.
+func (c *Cloud) Close() {
+	c.cancel()
+	c.wg.Wait()
+	for _, s := range c.servers {
+		_ = s.Close()
+	}
+	for _, p := range c.Pools {
+		p.Close()
+	}
+	for _, e := range c.emulators {
+		_ = e.Stop()
+	}
+}

@@ -1,0 +1,107 @@
+// Package cloudtest starts one local cloud per test binary, with the
+// functions built from this checkout, for end-to-end tests.
+package cloudtest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/usersapi/usersapi/internal/emulator"
+	"github.com/usersapi/usersapi/internal/localcloud"
+)
+
+var (
+	once  sync.Once
+	cloud *localcloud.Cloud
+	err   error
+	// Log keeps everything the cloud and its functions printed, for failures.
+	Log = &syncBuffer{}
+)
+
+// Root returns the repository's root directory.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
+}
+
+// Cloud returns the shared local cloud, starting it on first use. A cloud
+// that cannot start fails the test under CI=true and skips it elsewhere.
+func Cloud(tb testing.TB) *localcloud.Cloud {
+	tb.Helper()
+	once.Do(func() {
+		var bin string
+		if bin, err = Build(); err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cloud, err = localcloud.Start(ctx, localcloud.Options{Root: Root(), BinDir: bin, Log: Log, RetryDelay: 200 * time.Millisecond})
+		}
+	})
+	if err != nil {
+		if os.Getenv("CI") != "true" && (errors.Is(err, emulator.ErrNotInstalled) || errors.Is(err, emulator.ErrNoJava)) {
+			tb.Skipf("local cloud: %v (run `make tools`)", err)
+		}
+		tb.Fatalf("local cloud: %v\n%s", err, Log.String())
+	}
+	return cloud
+}
+
+// Close stops the shared cloud, if one started; TestMain calls it.
+func Close() {
+	if cloud != nil {
+		cloud.Close()
+	}
+}
+
+var buildOnce sync.Once
+var binDir string
+var buildErr error
+
+// Build builds every function for this machine into a temporary bin
+// directory, once per test binary, and returns it.
+func Build() (string, error) {
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "usersapi-bin-")
+		if buildErr != nil {
+			return
+		}
+		for _, fn := range []string{"read", "ingest", "worker", "stream"} {
+			cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", filepath.Join(binDir, fn, "bootstrap"), "./functions/"+fn)
+			cmd.Dir = Root()
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = errors.New("build " + fn + ": " + err.Error() + "\n" + string(out))
+				return
+			}
+		}
+	})
+	return binDir, buildErr
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if os.Getenv("USERSAPI_TEST_LOG") != "" {
+		_, _ = io.Writer(os.Stderr).Write(p)
+	}
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,293 @@
+package localcloud_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/google/uuid"
+
+	"github.com/usersapi/usersapi/internal/localcloud"
+	"github.com/usersapi/usersapi/internal/localcloud/cloudtest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	cloudtest.Close()
+	os.Exit(code)
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+func do(t *testing.T, c *localcloud.Cloud, method, path, body string, headers ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, c.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, header: resp.Header, raw: string(b)}
+	_ = json.Unmarshal(b, &r.body)
+	return r
+}
+
+func expect(t *testing.T, r response, status int) response {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s\n--- log ---\n%s", r.status, status, r.raw, tail(cloudtest.Log.String()))
+	}
+	if status >= 400 && !strings.HasPrefix(r.header.Get("Content-Type"), "application/problem+json") {
+		t.Fatalf("error %d without problem+json: %s %s", status, r.header.Get("Content-Type"), r.raw)
+	}
+	return r
+}
+
+func tail(s string) string {
+	if len(s) > 6000 {
+		return s[len(s)-6000:]
+	}
+	return s
+}
+
+// settle polls the request at location until it is no longer pending.
+func settle(t *testing.T, c *localcloud.Cloud, location string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	path := strings.TrimPrefix(location, "/dev")
+	for time.Now().Before(deadline) {
+		r := expect(t, do(t, c, "GET", path, ""), 200)
+		if r.body["status"] != "pending" {
+			return r.body
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("request %s still pending after 30s\n%s", location, tail(cloudtest.Log.String()))
+	return nil
+}
+
+// events returns the change events published for user so far.
+func events(c *localcloud.Cloud, user string) []map[string]any {
+	var out []map[string]any
+	for _, e := range c.Bus.Events() {
+		var d map[string]any
+		_ = json.Unmarshal(e.Detail, &d)
+		if d["userId"] == user {
+			d["detail-type"] = e.DetailType
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func waitEvents(t *testing.T, c *localcloud.Cloud, user string, n int) []map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if evs := events(c, user); len(evs) >= n {
+			time.Sleep(300 * time.Millisecond) // and no more than n arrive
+			return events(c, user)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("fewer than %d events for %s after 30s: %v\n%s", n, user, events(c, user), tail(cloudtest.Log.String()))
+	return nil
+}
+
+func email() string { return "ada-" + uuid.NewString()[:8] + "@example.com" }
+
+// TestPipeline: POST → 202 → queue → worker → table → stream → exactly one event.
+func TestPipeline(t *testing.T) {
+	c := cloudtest.Cloud(t)
+	mail := email()
+	r := expect(t, do(t, c, "POST", "/users", `{"name":"Ada Lovelace","email":"`+mail+`","phone":"5551234567","age":36}`), 202)
+	id, _ := r.body["userId"].(string)
+	loc := r.header.Get("Location")
+	if r.body["status"] != "pending" || loc != "/dev/requests/"+fmt.Sprint(r.body["requestId"]) {
+		t.Fatalf("202 %v, Location %q", r.body, loc)
+	}
+	st := settle(t, c, loc)
+	if st["status"] != "succeeded" || st["version"] != 1.0 || st["operation"] != "create" || st["completedAt"] == nil {
+		t.Fatalf("request %v", st)
+	}
+	u := expect(t, do(t, c, "GET", "/users/"+id, ""), 200)
+	if u.header.Get("ETag") != `"1"` || u.body["email"] != mail || u.body["name"] != "Ada Lovelace" {
+		t.Fatalf("user %v ETag %q", u.body, u.header.Get("ETag"))
+	}
+	evs := waitEvents(t, c, id, 1)
+	if len(evs) != 1 || evs[0]["detail-type"] != "UserCreated" || evs[0]["eventId"] != id+"#1" || evs[0]["requestId"] != r.body["requestId"] {
+		t.Fatalf("events %v", evs)
+	}
+	for _, e := range c.Bus.Events() {
+		if strings.Contains(string(e.Detail), id) && len(e.Rules) == 0 {
+			t.Errorf("event %s matched none of the template's rules", e.ID)
+		}
+	}
+}
+
+// TestContract walks every route of the API through the gateway.
+func TestContract(t *testing.T) {
+	c := cloudtest.Cloud(t)
+	mail := email()
+	r := expect(t, do(t, c, "POST", "/users", `{"name":"Grace","email":"`+mail+`"}`), 202)
+	id := r.body["userId"].(string)
+	settle(t, c, r.header.Get("Location"))
+
+	expect(t, do(t, c, "GET", "/users?userId="+id, ""), 200)
+	expect(t, do(t, c, "HEAD", "/users/"+id, ""), 200)
+	expect(t, do(t, c, "GET", "/users/"+id, "", "If-None-Match", `"1"`), 304)
+	expect(t, do(t, c, "GET", "/users/0193a4b2-7c3d-7e4f-8a5b-000000000000", ""), 404)
+	expect(t, do(t, c, "GET", "/users?userId=0193a4b2-7c3d-7e4f-8a5b-000000000000", ""), 404)
+	expect(t, do(t, c, "GET", "/users/not-an-id", ""), 400)
+	page := expect(t, do(t, c, "GET", "/users?limit=1", ""), 200)
+	if items, _ := page.body["items"].([]any); len(items) != 1 {
+		t.Errorf("page %v", page.body)
+	}
+	expect(t, do(t, c, "GET", "/users?limit=101", ""), 400)
+	expect(t, do(t, c, "GET", "/users?cursor=forged", ""), 400)
+	expect(t, do(t, c, "GET", "/requests/made-up", ""), 404)
+	r405 := expect(t, do(t, c, "POST", "/requests/x", "{}"), 405)
+	if r405.header.Get("Allow") == "" {
+		t.Error("405 without Allow")
+	}
+	expect(t, do(t, c, "GET", "/nowhere", ""), 404)
+	expect(t, do(t, c, "POST", "/users", `{"name":"A","email":"`+email()+`","admin":true}`), 400)
+	expect(t, do(t, c, "POST", "/users", `{"name":"A",`), 400)
+	expect(t, do(t, c, "POST", "/users", `{"name":"A","email":"`+email()+`"}`, "Content-Type", "text/plain"), 415)
+	// API Gateway's validator refuses an oversized POST body by its schema;
+	// PATCH bodies reach the function, which refuses more than 64 KiB.
+	expect(t, do(t, c, "POST", "/users", `{"name":"`+strings.Repeat("a", 70000)+`","email":"`+email()+`"}`), 400)
+	expect(t, do(t, c, "PATCH", "/users/"+id, `{"name":"`+strings.Repeat("a", 70000)+`"}`, "Content-Type", "application/merge-patch+json"), 413)
+
+	// PUT with a stale If-Match ends as a failed request.
+	put := expect(t, do(t, c, "PUT", "/users/"+id, `{"name":"Grace Hopper","email":"`+mail+`"}`, "If-Match", `"5"`), 202)
+	if st := settle(t, c, put.header.Get("Location")); st["status"] != "failed" || !strings.HasSuffix(fmt.Sprint(st["error"].(map[string]any)["type"]), "/precondition-failed") {
+		t.Fatalf("stale If-Match: %v", st)
+	}
+	put = expect(t, do(t, c, "PUT", "/users/"+id, `{"name":"Grace Hopper","email":"`+mail+`","age":85}`, "If-Match", `"1"`), 202)
+	if st := settle(t, c, put.header.Get("Location")); st["status"] != "succeeded" || st["version"] != 2.0 {
+		t.Fatalf("PUT: %v", st)
+	}
+	patch := expect(t, do(t, c, "PATCH", "/users/"+id, `{"age":null,"phone":"0123456789"}`, "Content-Type", "application/merge-patch+json"), 202)
+	settle(t, c, patch.header.Get("Location"))
+	u := expect(t, do(t, c, "GET", "/users/"+id, ""), 200)
+	if u.body["age"] != nil || u.body["phone"] != "0123456789" || u.header.Get("ETag") != `"3"` {
+		t.Fatalf("after PATCH: %v", u.body)
+	}
+	del := expect(t, do(t, c, "DELETE", "/users/"+id, ""), 202)
+	if st := settle(t, c, del.header.Get("Location")); st["status"] != "succeeded" || st["version"] != 4.0 {
+		t.Fatalf("DELETE: %v", st)
+	}
+	expect(t, do(t, c, "GET", "/users/"+id, ""), 404)
+	gone := expect(t, do(t, c, "PATCH", "/users/"+id, `{"age":40}`, "Content-Type", "application/merge-patch+json"), 202)
+	if st := settle(t, c, gone.header.Get("Location")); st["status"] != "failed" {
+		t.Fatalf("write after delete: %v", st)
+	}
+	evs := waitEvents(t, c, id, 4)
+	types := []string{}
+	for _, e := range evs {
+		types = append(types, fmt.Sprint(e["detail-type"], "#", e["version"]))
+	}
+	if strings.Join(types, ",") != "UserCreated#1,UserUpdated#2,UserUpdated#3,UserDeleted#4" {
+		t.Fatalf("events %v", types)
+	}
+}
+
+// TestConcurrentCreatesOneEmail: 20 creates with one email make one user.
+func TestConcurrentCreatesOneEmail(t *testing.T) {
+	c := cloudtest.Cloud(t)
+	mail := email()
+	var wg sync.WaitGroup
+	locs := make([]string, 20)
+	for i := range locs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			locs[i] = expect(t, do(t, c, "POST", "/users", `{"name":"Twin","email":"`+mail+`"}`), 202).header.Get("Location")
+		}()
+	}
+	wg.Wait()
+	won, taken := 0, 0
+	for _, loc := range locs {
+		st := settle(t, c, loc)
+		switch {
+		case st["status"] == "succeeded":
+			won++
+		case strings.HasSuffix(fmt.Sprint(st["error"].(map[string]any)["type"]), "/email-taken"):
+			taken++
+		}
+	}
+	if won != 1 || taken != 19 {
+		t.Fatalf("%d succeeded, %d email-taken; want 1 and 19", won, taken)
+	}
+}
+
+// TestPoisonMessage: a poison message reaches the DLQ after maxReceiveCount
+// (5) receives, and the good messages of its batch are stored.
+func TestPoisonMessage(t *testing.T) {
+	c := cloudtest.Cloud(t)
+	ctx := context.Background()
+	queueURL := c.Stack.Resources["WriteQueue"].Attr["QueueUrl"]
+	dlqURL := c.Stack.Resources["WriteDLQ"].Attr["QueueUrl"]
+	marker := uuid.NewString()
+	poisonGroup := "0193a4b2-7c3d-7e4f-8a5b-" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+	_, err := c.SQS.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(queueURL), Entries: []types.SendMessageBatchRequestEntry{
+		{Id: aws.String("poison"), MessageBody: aws.String(`{"schemaVersion":99,"marker":"` + marker + `"}`), MessageGroupId: aws.String(poisonGroup), MessageDeduplicationId: aws.String(marker)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Good writes go through while the poison message is retried.
+	var locs []string
+	for range 3 {
+		locs = append(locs, expect(t, do(t, c, "POST", "/users", `{"name":"Good","email":"`+email()+`"}`), 202).header.Get("Location"))
+	}
+	for _, loc := range locs {
+		if st := settle(t, c, loc); st["status"] != "succeeded" {
+			t.Fatalf("good write next to a poison message: %v", st)
+		}
+	}
+	deadline := time.Now().Add(45 * time.Second)
+	for time.Now().Before(deadline) {
+		out, err := c.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(dlqURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out.Messages {
+			if strings.Contains(aws.ToString(m.Body), marker) {
+				if n := m.Attributes["ApproximateReceiveCount"]; n != "6" && n != "5" {
+					t.Errorf("poison message moved after %s receives (counted again by this receive), want 5", n)
+				}
+				_, _ = c.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(dlqURL), ReceiptHandle: m.ReceiptHandle})
+				return
+			}
+		}
+	}
+	t.Fatalf("the poison message is not in the DLQ after 45s\n%s", tail(cloudtest.Log.String()))
+}

@@ -55,7 +55,7 @@ func (s *Stack) Functions() (map[string]*Function, error) {
 	out := map[string]*Function{}
 	for _, id := range s.IDs("AWS::Serverless::Function") {
 		var p functionProps
-		if err := s.decode(id, &p); err != nil {
+		if err := s.Decode(id, &p); err != nil {
 			return nil, err
 		}
 		f := &Function{ID: id, Handler: first(p.Handler, global.Handler), Runtime: first(p.Runtime, global.Runtime),

@@ -239,8 +239,8 @@ func (s *Stack) properties(id string) map[string]any {
 	return m
 }
 
-// decode decodes the Properties of resource id into v.
-func (s *Stack) decode(id string, v any) error {
+// Decode decodes the Properties of resource id into v.
+func (s *Stack) Decode(id string, v any) error {
 	if err := json.Unmarshal(s.props[id], v); err != nil {
 		return fmt.Errorf("resource %s: %w", id, err)
 	}

@@ -43,6 +43,8 @@ type Options struct {
 	RetryDelay time.Duration
 	// ExtraEnv is added to every function's environment (tests use it).
 	ExtraEnv map[string]string
+	// NoMappings leaves the event source mappings off (invoke runs one function once).
+	NoMappings bool
 	// DynamoDBEndpoint and SQSEndpoint use running emulators instead of starting them.
 	DynamoDBEndpoint, SQSEndpoint string
 }
@@ -184,6 +186,9 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 
 	// The event source mappings.
 	for id, fn := range fns {
+		if opt.NoMappings {
+			break
+		}
 		for name, ev := range fn.Events {
 			if err := c.startMapping(runCtx, id, name, ev, opt, streams); err != nil {
 				return nil, err

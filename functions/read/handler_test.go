@@ -62,7 +62,8 @@ func (m *memory) Request(_ context.Context, id string) (users.Request, bool, err
 }
 
 func newHandler(t testing.TB) (*handler, *memory) {
-	k, err := signed.NewKey(strings.Repeat("k", 32))
+	// The local cloud's development key, which signed the request id in events/get-request.json.
+	k, err := signed.NewKey("usersapi-local-signing-key-for-sample-events")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +287,7 @@ func TestEvents(t *testing.T) {
 		{"get-user-query.json", 200},
 		{"get-user-missing.json", 404},
 		{"list-users.json", 200},
-		{"get-request.json", 404}, // its id was not signed with this test's key
+		{"get-request.json", 200}, // pending: issued with the development key, not yet recorded
 		{"method-not-allowed.json", 405},
 	}
 	for _, tt := range tests {

@@ -9,7 +9,7 @@ export USERSAPI_TOOLS := $(TOOLS)
 FUNCTIONS := read ingest worker stream
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w' -buildvcs=false
 
-.PHONY: all tools build lambda test unit lint lint-template run bench clean
+.PHONY: all tools build lambda test unit lint lint-template run invoke bench clean
 
 all: build
 
@@ -44,8 +44,16 @@ lint-template: tools
 lint: tools lint-template
 	go vet ./...
 
+## run: the whole pipeline on this machine (see README). ARGS="--data .data" keeps data between runs.
 run: tools build
-	go run ./cmd/usersapi-local run
+	@go build -o bin/usersapi-local ./cmd/usersapi-local
+	@exec bin/usersapi-local run $(ARGS)
+
+## invoke: one function once on a sample event, like sam local invoke:
+##   make invoke FN=ReadFunction EVENT=events/get-user.json
+invoke: tools build
+	@go build -o bin/usersapi-local ./cmd/usersapi-local
+	@bin/usersapi-local invoke $(FN) -e $(EVENT)
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./...

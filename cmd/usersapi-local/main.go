@@ -31,7 +31,8 @@ func main() {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopWithParent()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	var err error
 	switch os.Args[1] {
@@ -75,7 +76,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	defer c.Close()
 	base := c.URL[:len(c.URL)-len(*stage)-1]
 	fmt.Fprintf(out, `
-usersapi is running locally (ready in %.1fs).
+usersapi is ready (in %.1fs).
 
   API         %s
   try         curl -s -X POST %s/users -H 'Content-Type: application/json' -d '{"name":"Ada Lovelace","email":"ada@example.com"}'

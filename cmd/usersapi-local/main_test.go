@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bufio"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/usersapi/usersapi/internal/localcloud/cloudtest"
+)
+
+// TestInterruptStopsEverything: Ctrl-C (SIGINT) stops the emulators and every
+// function process; no process of the run is left.
+func TestInterruptStopsEverything(t *testing.T) {
+	bins, err := cloudtest.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(t.TempDir(), "usersapi-local")
+	if out, err := exec.Command("go", "build", "-o", exe, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	// The run finds bin/ under its root: give it the test's binaries.
+	root := t.TempDir()
+	for _, f := range []string{"template.yaml", "api"} {
+		if err := os.Symlink(filepath.Join(cloudtest.Root(), f), filepath.Join(root, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(bins, filepath.Join(root, "bin")); err != nil {
+		t.Fatal(err)
+	}
+	marker := "USERSAPI_RUN_MARKER=" + filepath.Base(root)
+	cmd := exec.Command(exe, "run", "--addr", "127.0.0.1:0")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), marker, "USERSAPI_TOOLS="+filepath.Join(cloudtest.Root(), ".tools"))
+	out, _ := cmd.StdoutPipe()
+	stderr := &strings.Builder{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan bool, 1)
+	api := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if f := strings.Fields(sc.Text()); len(f) == 2 && f[0] == "API" {
+				api <- f[1]
+			}
+			if strings.Contains(sc.Text(), "Ctrl-C") {
+				ready <- true
+			}
+		}
+		ready <- false
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			_ = cmd.Wait()
+			if os.Getenv("CI") != "true" && strings.Contains(stderr.String(), "make tools") {
+				t.Skip("emulators not installed: make tools")
+			}
+			t.Fatalf("run ended before it was ready:\n%s", stderr.String())
+		}
+	case <-time.After(90 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("not ready after 90s:\n%s", stderr.String())
+	}
+	// A write starts the ingest, worker and stream functions: processes to stop.
+	resp, err := http.Post(<-api+"/users", "application/json", strings.NewReader(`{"name":"Ada","email":"ada@example.com"}`))
+	if err != nil || resp.StatusCode != 202 {
+		t.Fatalf("POST: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	time.Sleep(2 * time.Second)
+	if left := processesWith(marker, root); len(left) < 6 {
+		t.Fatalf("only %d processes carry the marker while running: %v", len(left), left)
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("run did not stop within 30s of Ctrl-C")
+	}
+	time.Sleep(200 * time.Millisecond)
+	if left := processesWith(marker, root); len(left) > 0 {
+		t.Fatalf("processes left after Ctrl-C: %v", left)
+	}
+}
+
+// processesWith lists the processes whose environment holds marker (the run
+// and the emulators) or whose command names a file under root (the
+// functions, which get Lambda's environment, not ours).
+func processesWith(marker, root string) []string {
+	var found []string
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		env, err := os.ReadFile(filepath.Join("/proc", d.Name(), "environ"))
+		if err != nil {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
+		ours := strings.HasPrefix(string(cmdline), root+"/")
+		for _, kv := range strings.Split(string(env), "\x00") {
+			ours = ours || kv == marker
+		}
+		if ours {
+			found = append(found, d.Name()+" "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+		}
+	}
+	return found
+}

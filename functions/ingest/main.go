@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/usersapi/usersapi/shared/awsenv"
+	"github.com/usersapi/usersapi/shared/faults"
 	"github.com/usersapi/usersapi/shared/queue"
 	"github.com/usersapi/usersapi/shared/requestid"
 	"github.com/usersapi/usersapi/shared/signed"
@@ -30,6 +31,7 @@ func main() {
 		os.Exit(1)
 	}
 	trace.Instrument(&awsCfg)
+	faults.Instrument(&awsCfg) // a no-op unless built with -tags faultinject (tests only)
 	h := &handler{
 		queue:     queue.NewSender(queue.NewClient(awsCfg, awsenv.Endpoint(os.Getenv, "SQS")), cfg.queueURL),
 		ids:       requestid.NewIssuer(cfg.key),

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/usersapi/usersapi/shared/awsenv"
+	"github.com/usersapi/usersapi/shared/faults"
 	"github.com/usersapi/usersapi/shared/bus"
 	"github.com/usersapi/usersapi/shared/trace"
 )
@@ -25,6 +26,7 @@ func main() {
 		os.Exit(1)
 	}
 	trace.Instrument(&awsCfg)
+	faults.Instrument(&awsCfg) // a no-op unless built with -tags faultinject (tests only)
 	h := &handler{bus: bus.NewPublisher(bus.NewClient(awsCfg, awsenv.Endpoint(os.Getenv, "EVENTBRIDGE")), busName, source), log: log}
 	lambda.Start(h.Handle)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/usersapi/usersapi/shared/awsenv"
+	"github.com/usersapi/usersapi/shared/faults"
 	"github.com/usersapi/usersapi/shared/dynamo"
 	"github.com/usersapi/usersapi/shared/trace"
 )
@@ -26,6 +27,7 @@ func main() {
 		os.Exit(1)
 	}
 	trace.Instrument(&awsCfg)
+	faults.Instrument(&awsCfg) // a no-op unless built with -tags faultinject (tests only)
 	db := dynamo.NewClient(awsCfg, awsenv.Endpoint(os.Getenv, "DYNAMODB"))
 	h := &handler{users: dynamo.NewTable(db, usersTable, requestsTable), log: log}
 	lambda.Start(h.Handle)

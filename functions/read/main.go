@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/usersapi/usersapi/shared/awsenv"
-	"github.com/usersapi/usersapi/shared/faults"
 	"github.com/usersapi/usersapi/shared/dynamo"
+	"github.com/usersapi/usersapi/shared/faults"
 	"github.com/usersapi/usersapi/shared/requestid"
 	"github.com/usersapi/usersapi/shared/signed"
 	"github.com/usersapi/usersapi/shared/trace"

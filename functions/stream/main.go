@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/usersapi/usersapi/shared/awsenv"
-	"github.com/usersapi/usersapi/shared/faults"
 	"github.com/usersapi/usersapi/shared/bus"
+	"github.com/usersapi/usersapi/shared/faults"
 	"github.com/usersapi/usersapi/shared/trace"
 )
 

@@ -21,19 +21,24 @@ func invoke(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	}
 	id := args[0]
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
-	eventFile := fs.String("e", "", "the event, a JSON file")
+	var files eventFiles
+	fs.Var(&files, "e", "the event, a JSON file (repeat -e to invoke once per file, in order)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 0, err
 	}
-	if *eventFile == "" {
+	if len(files) == 0 {
 		return 0, errors.New("invoke needs -e events/<file>.json")
 	}
-	payload, err := os.ReadFile(*eventFile)
-	if err != nil {
-		return 0, err
-	}
-	if !json.Valid(payload) {
-		return 0, fmt.Errorf("%s is not JSON", *eventFile)
+	var payloads [][]byte
+	for _, f := range files {
+		payload, err := os.ReadFile(f)
+		if err != nil {
+			return 0, err
+		}
+		if !json.Valid(payload) {
+			return 0, fmt.Errorf("%s is not JSON", f)
+		}
+		payloads = append(payloads, payload)
 	}
 	c, err := localcloud.Start(ctx, localcloud.Options{Log: stderr, NoMappings: true})
 	if err != nil {
@@ -44,13 +49,22 @@ func invoke(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	if !ok {
 		return 0, fmt.Errorf("the template has no function %q", id)
 	}
-	res, err := pool.Invoke(ctx, payload, "")
-	if err != nil {
-		return 0, err
+	code := 0
+	for _, payload := range payloads {
+		res, err := pool.Invoke(ctx, payload, "")
+		if err != nil {
+			return 0, err
+		}
+		fmt.Fprintln(stdout, string(res.Payload))
+		if res.FunctionError != "" {
+			code = 1
+		}
 	}
-	fmt.Fprintln(stdout, string(res.Payload))
-	if res.FunctionError != "" {
-		return 1, nil
-	}
-	return 0, nil
+	return code, nil
 }
+
+// eventFiles collects repeated -e flags.
+type eventFiles []string
+
+func (f *eventFiles) String() string     { return fmt.Sprint(*f) }
+func (f *eventFiles) Set(v string) error { *f = append(*f, v); return nil }

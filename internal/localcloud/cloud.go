@@ -43,6 +43,8 @@ type Options struct {
 	RetryDelay time.Duration
 	// ExtraEnv is added to every function's environment (tests use it).
 	ExtraEnv map[string]string
+	// Timeouts overrides functions' timeouts, by logical id (tests use it).
+	Timeouts map[string]time.Duration
 	// NoMappings leaves the event source mappings off (invoke runs one function once).
 	NoMappings bool
 	// DynamoDBEndpoint and SQSEndpoint use running emulators instead of starting them.
@@ -174,9 +176,13 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 		if fn.ReservedConcurrency > 0 {
 			concurrency = fn.ReservedConcurrency
 		}
+		timeout := time.Duration(fn.Timeout) * time.Second
+		if t, ok := opt.Timeouts[id]; ok {
+			timeout = t
+		}
 		c.Pools[id] = runtimeapi.NewPool(runtimeapi.Function{
 			Name: id, Binary: filepath.Join(opt.BinDir, binaryDir(id), "bootstrap"), Env: env,
-			Timeout: time.Duration(fn.Timeout) * time.Second, MemoryMB: fn.MemorySize, Concurrency: concurrency,
+			Timeout: timeout, MemoryMB: fn.MemorySize, Concurrency: concurrency,
 			Log: opt.Log, Region: stack.Region, Account: stack.Account,
 		})
 		if _, err := os.Stat(filepath.Join(opt.BinDir, binaryDir(id), "bootstrap")); err != nil {

@@ -153,7 +153,7 @@ func (p *Pool) report(r Result, inst *instance) {
 	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64) }
 	billed := (r.Duration.Milliseconds() + 1)
 	line := fmt.Sprintf("REPORT RequestId: %s\tDuration: %s ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
-		r.RequestID, ms(r.Duration), billed, p.fn.MemoryMB, inst.maxMemoryMB())
+		r.RequestID, ms(r.Duration), billed, p.fn.MemoryMB, inst.peakMB)
 	if r.InitDuration > 0 {
 		line += "\tInit Duration: " + ms(r.InitDuration) + " ms"
 	}
@@ -187,6 +187,7 @@ type instance struct {
 	readyOnce    sync.Once
 	started      time.Time
 	initDuration time.Duration
+	peakMB       int // the process's peak memory, read at the end of each invocation
 }
 
 func (p *Pool) start() (*instance, error) {
@@ -340,10 +341,12 @@ func (inst *instance) invoke(payload []byte, trace string) Result {
 	select {
 	case r := <-inv.result:
 		r.Duration = time.Since(start)
+		inst.peakMB = inst.maxMemoryMB()
 		return r
 	case <-inst.exited:
 		return inst.failed(inv, start, "Runtime.ExitError", fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %v", inv.id, inst.exitError()))
 	case <-timer.C:
+		inst.peakMB = inst.maxMemoryMB()
 		inst.stop()
 		return inst.timedOut(inv, start)
 	}

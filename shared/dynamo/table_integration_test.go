@@ -64,7 +64,9 @@ func apply(t *testing.T, tb *dynamo.Table, cmd users.Command) users.Request {
 	return r
 }
 
-func uniqueEmail(prefix string) string { return fmt.Sprintf("%s-%s@example.com", prefix, uuid.NewString()[:8]) }
+func uniqueEmail(prefix string) string {
+	return fmt.Sprintf("%s-%s@example.com", prefix, uuid.NewString()[:8])
+}
 
 func TestLifecycle(t *testing.T) {
 	tb, _, _ := table(t)

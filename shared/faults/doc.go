@@ -10,6 +10,9 @@
 //
 //	USERSAPI_FAULTS="dynamodb.throttle=0.1,dynamodb.5xx=0.02,dynamodb.timeout=0.01,dynamodb.crash_after_write=0.05,eventbridge.fail_entry=0.1"
 //
+// and "dynamodb.delay=1,dynamodb.delay_ms=5000" makes calls hang, to show
+// function timeouts.
+//
 // Faults are injected per attempt, inside the SDK's retry loop: its retryer
 // stays on, and the tests show what happens when its attempts run out.
 package faults

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -33,6 +34,10 @@ func parse(spec string) (rates, error) {
 		}
 		k, v, ok := strings.Cut(kv, "=")
 		p, err := strconv.ParseFloat(v, 64)
+		if strings.HasSuffix(k, "_ms") && ok && err == nil && p >= 0 {
+			r[k] = p // a duration, not a probability
+			continue
+		}
 		if !ok || err != nil || p < 0 || p > 1 {
 			return nil, fmt.Errorf("faults: %q is not service.fault=probability", kv)
 		}
@@ -89,6 +94,9 @@ func attemptFaults(r rates) middleware.DeserializeMiddleware {
 				Err:      &smithy.GenericAPIError{Code: "InternalServerError", Message: "injected " + op}}}
 		case roll(r[service+".timeout"]):
 			return middleware.DeserializeOutput{}, middleware.Metadata{}, &timeoutError{}
+		case roll(r[service+".delay"]):
+			// A call that hangs: the function's timeout is what ends it.
+			time.Sleep(time.Duration(r[service+".delay_ms"]) * time.Millisecond)
 		}
 		out, md, err := next.HandleDeserialize(ctx, in)
 		if err == nil && service == "dynamodb" && isWrite(op) && roll(r["dynamodb.crash_after_write"]) {

@@ -61,29 +61,71 @@ func Close() {
 	}
 }
 
-var buildOnce sync.Once
-var binDir string
-var buildErr error
+var (
+	buildMu sync.Mutex
+	built   = map[string]string{}
+)
 
-// Build builds every function for this machine into a temporary bin
-// directory, once per test binary, and returns it.
-func Build() (string, error) {
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "usersapi-bin-")
-		if buildErr != nil {
-			return
+// Build builds every function for this machine with -tags lambda.norpc into
+// a temporary bin directory, once per test binary, and returns it.
+func Build() (string, error) { return BuildTagged("") }
+
+// BuildTagged is Build with more build tags ("faultinject" compiles in the
+// fault injectors of shared/faults).
+func BuildTagged(tags string) (string, error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if dir, ok := built[tags]; ok {
+		return dir, nil
+	}
+	dir, err := os.MkdirTemp("", "usersapi-bin-")
+	if err != nil {
+		return "", err
+	}
+	all := "lambda.norpc"
+	if tags != "" {
+		all += "," + tags
+	}
+	for _, fn := range []string{"read", "ingest", "worker", "stream"} {
+		cmd := exec.Command("go", "build", "-tags", all, "-o", filepath.Join(dir, fn, "bootstrap"), "./functions/"+fn)
+		cmd.Dir = Root()
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", errors.New("build " + fn + ": " + err.Error() + "\n" + string(out))
 		}
-		for _, fn := range []string{"read", "ingest", "worker", "stream"} {
-			cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", filepath.Join(binDir, fn, "bootstrap"), "./functions/"+fn)
-			cmd.Dir = Root()
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				buildErr = errors.New("build " + fn + ": " + err.Error() + "\n" + string(out))
-				return
-			}
+	}
+	built[tags] = dir
+	return dir, nil
+}
+
+// Start starts a cloud of its own for a test, with opt's settings (Root,
+// Log and the binaries default to the shared ones), stopped at the test's end.
+func Start(tb testing.TB, tags string, opt localcloud.Options) *localcloud.Cloud {
+	tb.Helper()
+	bin, err := BuildTagged(tags)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if opt.Root == "" {
+		opt.Root = Root()
+	}
+	if opt.BinDir == "" {
+		opt.BinDir = bin
+	}
+	if opt.Log == nil {
+		opt.Log = Log
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := localcloud.Start(ctx, opt)
+	if err != nil {
+		if os.Getenv("CI") != "true" && (errors.Is(err, emulator.ErrNotInstalled) || errors.Is(err, emulator.ErrNoJava)) {
+			tb.Skipf("local cloud: %v (run `make tools`)", err)
 		}
-	})
-	return binDir, buildErr
+		tb.Fatalf("local cloud: %v\n%s", err, Log.String())
+	}
+	tb.Cleanup(c.Close)
+	return c
 }
 
 type syncBuffer struct {

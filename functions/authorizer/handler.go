@@ -21,6 +21,7 @@ var errUnauthorized = errors.New("Unauthorized")
 // and neither blames the client nor gets cached.
 var errUnavailable = errors.New("authorizer unavailable")
 
+// handler answers API Gateway's authorizer events.
 type handler struct {
 	tokens *verifier
 	log    *slog.Logger

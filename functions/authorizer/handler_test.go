@@ -158,7 +158,7 @@ func jwk(t testing.TB, kid string, pub crypto.PublicKey) map[string]string {
 	return nil
 }
 
-// claims returns the claims of a valid token at now, with edits applied
+// validClaims returns the claims of a valid token at now, with edits applied
 // (a nil value deletes the claim).
 func validClaims(now time.Time, edits jwt.MapClaims) jwt.MapClaims {
 	c := jwt.MapClaims{

@@ -88,6 +88,8 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 	if opt.Log == nil {
 		opt.Log = os.Stderr
 	}
+	// Functions, pollers and the gateway all write to it at once.
+	opt.Log = &lockedWriter{w: opt.Log}
 	if opt.RetryDelay == 0 {
 		opt.RetryDelay = time.Second
 	}
@@ -394,4 +396,16 @@ func (c *Cloud) Close() {
 	for _, e := range c.emulators {
 		_ = e.Stop()
 	}
+}
+
+// lockedWriter serialises writes to w, so that lines do not interleave.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

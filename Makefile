@@ -6,7 +6,7 @@ export PATH := $(TOOLS)/bin:$(TOOLS)/venv/bin:$(TOOLS)/node/node_modules/.bin:$(
 export SAM_CLI_TELEMETRY := 0
 export USERSAPI_TOOLS := $(TOOLS)
 
-FUNCTIONS := read ingest worker stream
+FUNCTIONS := read ingest worker stream authorizer
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w' -buildvcs=false
 
 .PHONY: all tools build lambda test unit lint lint-template run invoke bench clean
@@ -28,7 +28,7 @@ lambda: tools
 	sam build
 
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
-build-ReadFunction build-IngestFunction build-WorkerFunction build-StreamFunction:
+build-ReadFunction build-IngestFunction build-WorkerFunction build-StreamFunction build-AuthorizerFunction:
 	$(eval fn := $(shell echo $(@:build-%Function=%) | tr A-Z a-z))
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(fn)
 

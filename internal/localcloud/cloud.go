@@ -59,6 +59,9 @@ type Cloud struct {
 	DynamoDB *dynamodb.Client
 	SQS      *sqs.Client
 	Pools    map[string]*runtimeapi.Pool // by logical id
+	Gateway  *Gateway
+	Issuer   *Issuer   // signs development tokens; the authorizer trusts it
+	APIKeys  []*APIKey // the template's API keys, with their local values
 
 	log       *slog.Logger
 	logOut    io.Writer
@@ -152,6 +155,17 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 	}
 	c.endpoints["EVENTBRIDGE"] = "http://" + busAddr
 
+	// The API's listener comes first: the authorizer must know where the JWKS is.
+	apiLn, err := net.Listen("tcp", opt.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another `make run` using it? try --addr 127.0.0.1:0)", opt.Addr, err)
+	}
+	apiBase := "http://" + apiLn.Addr().String()
+	if c.Issuer, err = LoadIssuer(IssuerKeyPath(opt.Root)); err != nil {
+		_ = apiLn.Close()
+		return nil, err
+	}
+
 	// The functions.
 	fns, err := c.Stack.Functions()
 	if err != nil {
@@ -170,6 +184,10 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 		}
 		if _, ok := env["SIGNING_KEY"]; ok {
 			env["SIGNING_KEY"] = DevSigningKey
+		}
+		if _, ok := env["JWKS_URL"]; ok {
+			env["JWKS_URL"], env["ISSUER"], env["AUDIENCE"] = apiBase+"/_local/jwks.json", LocalIssuer, LocalAudience
+			delete(env, "CLIENT_ID")
 		}
 		for k, v := range opt.ExtraEnv {
 			env[k] = v
@@ -205,18 +223,23 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 	}
 
 	// The API.
-	gw, err := NewGateway(opt.Document, opt.Stage, c.Pools, log)
-	if err != nil {
+	if c.Gateway, err = NewGateway(opt.Document, opt.Stage, c.Pools, log); err != nil {
+		_ = apiLn.Close()
 		return nil, err
 	}
+	if c.APIKeys, err = c.apiKeys(); err != nil {
+		_ = apiLn.Close()
+		return nil, err
+	}
+	c.Gateway.SetAPIKeys(c.APIKeys)
 	mux := http.NewServeMux()
-	mux.Handle("/", gw)
+	mux.Handle("/", c.Gateway)
 	mux.HandleFunc("GET /_local/events", c.handleEvents)
-	apiAddr, err := c.serve(opt.Addr, mux)
-	if err != nil {
-		return nil, err
-	}
-	c.URL = "http://" + apiAddr + "/" + opt.Stage
+	mux.Handle("GET /_local/jwks.json", c.Issuer)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	c.servers = append(c.servers, srv)
+	go func() { _ = srv.Serve(apiLn) }()
+	c.URL = apiBase + "/" + opt.Stage
 	return c, nil
 }
 
@@ -346,6 +369,51 @@ func (c *Cloud) resourceByAttr(attr, value string) *stack.Resource {
 		}
 	}
 	return nil
+}
+
+// apiKeys returns the template's API keys with their usage plans. A key
+// whose Value the template leaves to CloudFormation gets a fixed local value.
+func (c *Cloud) apiKeys() ([]*APIKey, error) {
+	plans := map[string]*UsagePlan{}
+	for _, id := range c.Stack.IDs("AWS::ApiGateway::UsagePlan") {
+		var p struct {
+			UsagePlanName string
+			Throttle      struct {
+				RateLimit  float64
+				BurstLimit int
+			}
+			Quota struct {
+				Limit  int
+				Period string
+			}
+		}
+		if err := c.Stack.Decode(id, &p); err != nil {
+			return nil, err
+		}
+		plans[c.Stack.Resources[id].Ref] = &UsagePlan{Name: first(p.UsagePlanName, id), RateLimit: p.Throttle.RateLimit,
+			BurstLimit: p.Throttle.BurstLimit, QuotaLimit: p.Quota.Limit, QuotaPeriod: p.Quota.Period}
+	}
+	keys := map[string]*APIKey{}
+	var out []*APIKey
+	for _, id := range c.Stack.IDs("AWS::ApiGateway::ApiKey") {
+		var k struct{ Value string }
+		if err := c.Stack.Decode(id, &k); err != nil {
+			return nil, err
+		}
+		key := &APIKey{Name: id, Value: first(k.Value, "local-"+strings.ToLower(id)+"-0123456789abcdef")}
+		keys[c.Stack.Resources[id].Ref] = key
+		out = append(out, key)
+	}
+	for _, id := range c.Stack.IDs("AWS::ApiGateway::UsagePlanKey") {
+		var pk struct{ KeyId, UsagePlanId string }
+		if err := c.Stack.Decode(id, &pk); err != nil {
+			return nil, err
+		}
+		if k, ok := keys[pk.KeyId]; ok {
+			k.Plan = plans[pk.UsagePlanId]
+		}
+	}
+	return out, nil
 }
 
 // rules returns the template's EventBridge rules.

@@ -37,6 +37,9 @@ type Gateway struct {
 	responses        map[string]gatewayResponse
 	validators       map[string]validator
 	defaultValidator string
+	auth             map[string]*authorizer // Lambda authorizers, by security scheme
+	apiKeySchemes    map[string]bool        // security schemes that mean "x-api-key required"
+	keys             map[string]*keyState   // accepted API keys, by value
 	log              *slog.Logger
 }
 
@@ -77,8 +80,22 @@ func NewGateway(document []byte, stage string, functions map[string]*runtimeapi.
 	for tpl, item := range doc.Paths.Map() {
 		g.routes = append(g.routes, route{template: tpl, segments: strings.Split(strings.Trim(tpl, "/"), "/"), item: item})
 		for method, op := range item.Operations() {
+			if isMock(op.Extensions) {
+				continue
+			}
 			if _, err := g.integration(op.Extensions); err != nil {
 				return nil, fmt.Errorf("%s %s: %w", method, tpl, err)
+			}
+		}
+	}
+	if g.auth, err = g.authorizers(doc); err != nil {
+		return nil, err
+	}
+	g.apiKeySchemes = map[string]bool{}
+	if doc.Components != nil {
+		for name, ref := range doc.Components.SecuritySchemes {
+			if v := ref.Value; v != nil && v.Type == "apiKey" && strings.EqualFold(v.Name, "x-api-key") && g.auth[name] == nil {
+				g.apiKeySchemes[name] = true
 			}
 		}
 	}
@@ -200,6 +217,16 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.gatewayError(c, "MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token", "")
 		return
 	}
+	if isMock(ext) && g.mock(c, ext) {
+		return
+	}
+	var authContext map[string]any
+	if op != nil {
+		var ok bool
+		if authContext, ok = g.edge(c, op, rt.template, params); !ok {
+			return
+		}
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 10<<20+1))
 	if err != nil {
 		g.gatewayError(c, "DEFAULT_4XX", 400, "Could not read the request body", "")
@@ -226,6 +253,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	trace := invocationTrace(r.Header.Get("X-Amzn-Trace-Id"))
 	event := g.event(c, rt.template, path, params, body, trace)
+	event.RequestContext.Authorizer = authContext
 	payload, _ := json.Marshal(event)
 
 	ctx, cancel := context.WithTimeout(r.Context(), g.timeout)
@@ -462,6 +490,12 @@ func (g *Gateway) gatewayError(c *call, typ string, status int, message, validat
 
 func errorTypeName(typ string) string {
 	switch typ {
+	case "UNAUTHORIZED":
+		return "UnauthorizedException"
+	case "ACCESS_DENIED", "INVALID_API_KEY":
+		return "AccessDeniedException"
+	case "THROTTLED", "QUOTA_EXCEEDED":
+		return "TooManyRequestsException"
 	case "MISSING_AUTHENTICATION_TOKEN":
 		return "MissingAuthenticationTokenException"
 	case "BAD_REQUEST_BODY", "BAD_REQUEST_PARAMETERS":
@@ -473,4 +507,71 @@ func errorTypeName(typ string) string {
 func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+func isMock(ext map[string]any) bool {
+	in, _ := ext["x-amazon-apigateway-integration"].(map[string]any)
+	return in != nil && in["type"] == "mock"
+}
+
+// edge applies the operation's security as API Gateway does, in its order:
+// the Lambda authorizer, then the API key and its usage plan. It answers the
+// request itself and returns false when the request may not go on; else it
+// returns the authorizer's context for the proxy event.
+func (g *Gateway) edge(c *call, op *openapi3.Operation, resource string, params map[string]string) (map[string]any, bool) {
+	reqs := g.doc.Security
+	if op.Security != nil {
+		reqs = *op.Security
+	}
+	var schemes []string
+	if len(reqs) > 0 {
+		for name := range reqs[0] {
+			schemes = append(schemes, name)
+		}
+		sort.Strings(schemes)
+	}
+	var authContext map[string]any
+	for _, name := range schemes {
+		a, ok := g.auth[name]
+		if !ok {
+			continue
+		}
+		res := g.authorize(c.r.Context(), a, c, resource, params)
+		switch res.status {
+		case 0:
+		case http.StatusUnauthorized:
+			g.gatewayError(c, "UNAUTHORIZED", 401, "Unauthorized", "")
+			return nil, false
+		case http.StatusForbidden:
+			g.gatewayError(c, "ACCESS_DENIED", 403, "User is not authorized to access this resource", "")
+			return nil, false
+		default:
+			g.gatewayError(c, "AUTHORIZER_FAILURE", 500, "Authorizer error", "")
+			return nil, false
+		}
+		authContext = map[string]any{"principalId": res.principal}
+		for k, v := range res.context {
+			authContext[k] = v
+		}
+	}
+	for _, name := range schemes {
+		if !g.apiKeySchemes[name] {
+			continue
+		}
+		k, ok := g.keys[c.r.Header.Get("X-Api-Key")]
+		if !ok {
+			g.gatewayError(c, "INVALID_API_KEY", 403, "Forbidden", "")
+			return nil, false
+		}
+		if typ, wait := k.take(time.Now()); typ != "" {
+			c.w.Header().Set("Retry-After", strconv.Itoa(max(wait, 1)))
+			msg := "Too Many Requests"
+			if typ == "QUOTA_EXCEEDED" {
+				msg = "Limit Exceeded"
+			}
+			g.gatewayError(c, typ, 429, msg, "")
+			return nil, false
+		}
+	}
+	return authContext, true
 }

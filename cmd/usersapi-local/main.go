@@ -3,6 +3,7 @@
 //
 //	usersapi-local run [--addr 127.0.0.1:3000] [--data DIR] [--stage dev]
 //	usersapi-local invoke <LogicalId> -e events/<file>.json
+//	usersapi-local token [--sub alice] [--scope "users.read users.write"]
 package main
 
 import (
@@ -24,6 +25,7 @@ const usage = `usersapi-local runs the users API locally, from template.yaml, wi
 Usage:
   usersapi-local run [--addr ADDR] [--data DIR] [--stage STAGE]   the whole pipeline (make run)
   usersapi-local invoke <LogicalId> -e FILE                     run one function once, like sam local invoke
+  usersapi-local token [--sub S] [--scope "users.read users.write"]   a development JWT the local authorizer accepts
 `
 
 func main() {
@@ -45,6 +47,8 @@ func main() {
 			stop()
 			os.Exit(code)
 		}
+	case "token":
+		err = token(os.Args[2:], os.Stdout)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -81,10 +85,12 @@ usersapi is ready (in %.1fs).
   API         %s
   try         curl -s -X POST %s/users -H 'Content-Type: application/json' -d '{"name":"Ada Lovelace","email":"ada@example.com"}'
   events      %s/_local/events
+  api key     %s
+  token       bin/usersapi-local token --sub alice --scope "users.read users.write"   (JWKS: %s/_local/jwks.json)
   functions   %d, under an emulated Lambda Runtime API; their logs follow, prefixed by name
 
 Ctrl-C stops everything.
-`, time.Since(start).Seconds(), c.URL, c.URL, base, len(c.Pools))
+`, time.Since(start).Seconds(), c.URL, c.URL, base, devKey(c), base, len(c.Pools))
 	<-ctx.Done()
 	fmt.Fprintln(out, "\nstopping…")
 	return nil
@@ -103,4 +109,12 @@ func loopback(addr string) error {
 		return nil
 	}
 	return errors.New("--addr must be a loopback address such as 127.0.0.1:3000")
+}
+
+// devKey names the development API key, if the template declares any.
+func devKey(c *localcloud.Cloud) string {
+	for _, k := range c.APIKeys {
+		return k.Value + " (x-api-key; " + k.Name + ")"
+	}
+	return "none needed (the template declares no API key)"
 }

@@ -62,6 +62,7 @@ type Cloud struct {
 	Gateway  *Gateway
 	Issuer   *Issuer   // signs development tokens; the authorizer trusts it
 	APIKeys  []*APIKey // the template's API keys, with their local values
+	XRay     *XRay     // the X-Ray daemon: the functions' subsegments, the services' segments
 
 	log       *slog.Logger
 	logOut    io.Writer
@@ -155,6 +156,11 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 	}
 	c.endpoints["EVENTBRIDGE"] = "http://" + busAddr
 
+	// X-Ray: the functions' SDK sends its subsegments here.
+	if c.XRay, err = NewXRay(); err != nil {
+		return nil, err
+	}
+
 	// The API's listener comes first: the authorizer must know where the JWKS is.
 	apiLn, err := net.Listen("tcp", opt.Addr)
 	if err != nil {
@@ -178,7 +184,7 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 			"AWS_ENDPOINT_URL_DYNAMODB": c.endpoints["DYNAMODB"], "AWS_ENDPOINT_URL_SQS": c.endpoints["SQS"],
 			"AWS_ENDPOINT_URL_EVENTBRIDGE": c.endpoints["EVENTBRIDGE"],
 			"AWS_LAMBDA_LOG_FORMAT":        "JSON", "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
-			"AWS_XRAY_SDK_DISABLED": "true",
+			"AWS_XRAY_DAEMON_ADDRESS": c.XRay.Addr(),
 		} {
 			env[k] = v
 		}
@@ -232,9 +238,11 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 		return nil, err
 	}
 	c.Gateway.SetAPIKeys(c.APIKeys)
+	c.Gateway.xray = c.XRay
 	mux := http.NewServeMux()
-	mux.Handle("/", c.Gateway)
-	mux.HandleFunc("GET /_local/events", c.handleEvents)
+	mux.Handle("/", c.XRay.API(stack.StackName+"-api", opt.Stage, c.Gateway))
+	(&Pages{XRay: c.XRay, Bus: c.Bus}).Register(mux)
+	mux.Handle("GET /_local/events", loopbackOnly(http.HandlerFunc(c.handleEvents)))
 	mux.Handle("GET /_local/jwks.json", c.Issuer)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	c.servers = append(c.servers, srv)
@@ -318,7 +326,7 @@ func (c *Cloud) startMapping(ctx context.Context, fnID, name string, ev stack.Ev
 		}
 		qp := &queuePoller{m: QueueMapping{Function: fnID, QueueURL: q.Attr["QueueUrl"], QueueARN: q.Attr["Arn"],
 			BatchSize: num("BatchSize", 10), Window: time.Duration(num("MaximumBatchingWindowInSeconds", 0)) * time.Second,
-			ReportFailures: reportFailures, Pollers: pollers, RetryDelay: opt.RetryDelay}, sqs: c.SQS, pool: c.Pools[fnID], log: c.log}
+			ReportFailures: reportFailures, Pollers: pollers, RetryDelay: opt.RetryDelay}, sqs: c.SQS, pool: c.Pools[fnID], log: c.log, xray: c.XRay}
 		c.wg.Add(1)
 		go func() { defer c.wg.Done(); qp.run(ctx) }()
 	case "DynamoDB":
@@ -344,7 +352,7 @@ func (c *Cloud) startMapping(ctx context.Context, fnID, name string, ev stack.Ev
 				m.Filters = append(m.Filters, pat)
 			}
 		}
-		sp := &streamPoller{m: m, streams: streams, sqs: c.SQS, pool: c.Pools[fnID], log: c.log}
+		sp := &streamPoller{m: m, streams: streams, sqs: c.SQS, pool: c.Pools[fnID], log: c.log, xray: c.XRay}
 		c.wg.Add(1)
 		go func() { defer c.wg.Done(); sp.run(ctx) }()
 	default:
@@ -464,6 +472,7 @@ func (c *Cloud) Close() {
 	for _, e := range c.emulators {
 		_ = e.Stop()
 	}
+	_ = c.XRay.Close()
 }
 
 // lockedWriter serialises writes to w, so that lines do not interleave.

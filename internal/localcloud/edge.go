@@ -166,7 +166,8 @@ func (g *Gateway) invokeAuthorizer(ctx context.Context, a *authorizer, c *call, 
 		}
 	}
 	payload, _ := json.Marshal(event)
-	res, err := a.pool.Invoke(ctx, payload, "")
+	upstream := c.r.Header.Get("X-Amzn-Trace-Id")
+	res, err := g.xray.Invoke(ctx, a.pool, payload, invocationTrace(upstream), upstream)
 	if err != nil {
 		return authResult{status: http.StatusInternalServerError}
 	}

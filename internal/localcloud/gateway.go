@@ -40,6 +40,7 @@ type Gateway struct {
 	auth             map[string]*authorizer // Lambda authorizers, by security scheme
 	apiKeySchemes    map[string]bool        // security schemes that mean "x-api-key required"
 	keys             map[string]*keyState   // accepted API keys, by value
+	xray             *XRay                  // records the functions' segments; nil: none
 	log              *slog.Logger
 }
 
@@ -251,7 +252,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.gatewayError(c, "DEFAULT_5XX", 500, "Internal server error", "")
 		return
 	}
-	trace := invocationTrace(r.Header.Get("X-Amzn-Trace-Id"))
+	upstream := r.Header.Get("X-Amzn-Trace-Id") // its Parent is the stage's segment (XRay.API)
+	trace := invocationTrace(upstream)
 	event := g.event(c, rt.template, path, params, body, trace)
 	event.RequestContext.Authorizer = authContext
 	payload, _ := json.Marshal(event)
@@ -261,7 +263,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	done := make(chan runtimeapi.Result, 1)
 	errc := make(chan error, 1)
 	go func() {
-		res, err := pool.Invoke(context.WithoutCancel(ctx), payload, trace)
+		res, err := g.xray.Invoke(context.WithoutCancel(ctx), pool, payload, trace, upstream)
 		if err != nil {
 			errc <- err
 			return

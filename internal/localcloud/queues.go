@@ -41,6 +41,7 @@ type queuePoller struct {
 	sqs  *sqs.Client
 	pool *runtimeapi.Pool
 	log  *slog.Logger
+	xray *XRay
 }
 
 func (p *queuePoller) run(ctx context.Context) {
@@ -118,7 +119,7 @@ func (p *queuePoller) invoke(ctx context.Context, msgs []types.Message) map[stri
 		}
 	}
 	payload, _ := json.Marshal(map[string]any{"Records": recs})
-	res, err := p.pool.Invoke(context.WithoutCancel(ctx), payload, invocationTrace(trace))
+	res, err := p.xray.Invoke(context.WithoutCancel(ctx), p.pool, payload, invocationTrace(trace), trace)
 	if err != nil || res.FunctionError != "" {
 		return all()
 	}

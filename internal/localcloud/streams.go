@@ -43,6 +43,7 @@ type streamPoller struct {
 	sqs     *sqs.Client
 	pool    *runtimeapi.Pool
 	log     *slog.Logger
+	xray    *XRay
 	mu      sync.Mutex
 	shards  map[string]bool
 }
@@ -117,7 +118,7 @@ func (p *streamPoller) shard(ctx context.Context, shardID string) {
 				firstSeen = time.Now()
 			}
 			if len(out.Records) == 0 && len(pending) == 0 {
-				sleep(ctx, 200*time.Millisecond)
+				sleep(ctx, 250*time.Millisecond) // Lambda polls a shard four times a second
 				continue
 			}
 		}
@@ -192,7 +193,8 @@ func (p *streamPoller) invoke(ctx context.Context, batch []st.Record) (int, stri
 		recs[i] = lambdaRecord(r, p.m.StreamARN)
 	}
 	payload, _ := json.Marshal(map[string]any{"Records": recs})
-	res, err := p.pool.Invoke(ctx, payload, "")
+	upstream := streamUpstream(recs)
+	res, err := p.xray.Invoke(ctx, p.pool, payload, invocationTrace(upstream), upstream)
 	if err != nil {
 		return 0, err.Error()
 	}

@@ -1,0 +1,93 @@
+// The live events page: shows each event that the local EventBridge accepts,
+// from the Server-Sent Events of /_local/events/stream, newest first. Data is
+// put in the DOM as text, never as HTML.
+"use strict";
+
+(function () {
+  const MAX = 300;
+  const $ = (sel) => document.querySelector(sel);
+  let total = 0;
+
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") e.className = v;
+      else e.setAttribute(k, v);
+    }
+    for (const c of children) if (c !== null && c !== undefined) e.append(c);
+    return e;
+  }
+
+  function status(text, ok) {
+    const s = $("#status");
+    s.textContent = text;
+    s.className = "status " + (ok ? "ok" : "bad");
+  }
+
+  function applyFilter() {
+    const want = $("#type").value.trim().toLowerCase();
+    let shown = 0;
+    for (const a of document.querySelectorAll("#events .event")) {
+      const hide = want !== "" && !a.dataset.type.toLowerCase().includes(want);
+      a.hidden = hide;
+      if (!hide) shown++;
+    }
+    $("#count").textContent = total
+      ? `${total} event${total === 1 ? "" : "s"} since this page opened` + (want ? `, ${shown} shown` : "")
+      : "no events yet: create or change a user";
+  }
+
+  function add(ev, fresh) {
+    total++;
+    const when = new Date(ev.time);
+    const head = el("header", {},
+      el("span", { class: "mono muted" }, when.toTimeString().slice(0, 8)),
+      el("span", { class: "type" }, ev["detail-type"]),
+      el("span", { class: "mono" }, ev.source),
+      el("span", { class: "chip" }, "bus " + ev.bus));
+    for (const r of ev.rules || []) head.append(el("span", { class: "chip" }, "rule " + r));
+    if (ev.trace_id) {
+      head.append(el("a", { href: "/_local/xray?trace=" + encodeURIComponent(ev.trace_id), class: "mono" }, "trace " + ev.trace_id));
+    }
+    const compact = JSON.stringify(ev.detail);
+    const body = el("details", {},
+      el("summary", {}, el("code", { class: "muted" }, compact.length > 140 ? compact.slice(0, 140) + "…" : compact)),
+      el("pre", {}, JSON.stringify(ev.detail, null, 2)));
+    const article = el("article", { class: "event" + (fresh ? " new" : ""), title: ev.id }, head, body);
+    article.dataset.type = ev["detail-type"] || "";
+    const list = $("#events");
+    list.prepend(article);
+    while (list.children.length > MAX) list.lastElementChild.remove();
+    applyFilter();
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    let live = false; // the backlog is over
+    const src = new EventSource("/_local/events/stream");
+    src.onopen = () => status("live", true);
+    src.onerror = () => {
+      live = false;
+      status("reconnecting…", false);
+    };
+    src.addEventListener("put", (m) => {
+      let ev;
+      try {
+        ev = JSON.parse(m.data);
+      } catch (_) {
+        return;
+      }
+      if (document.querySelector(`#events .event[title="${CSS.escape(ev.id)}"]`)) return; // sent again after a reconnect
+      add(ev, live);
+    });
+    src.addEventListener("live", () => {
+      live = true;
+    });
+    $("#type").addEventListener("input", applyFilter);
+    $("#clear").addEventListener("click", () => {
+      $("#events").replaceChildren();
+      total = 0;
+      applyFilter();
+    });
+    applyFilter();
+  });
+})();

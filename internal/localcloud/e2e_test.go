@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/uuid"
 
+	"github.com/usersapi/usersapi/internal/browsertest"
 	"github.com/usersapi/usersapi/internal/localcloud"
 	"github.com/usersapi/usersapi/internal/localcloud/cloudtest"
 )
@@ -290,4 +291,22 @@ func TestPoisonMessage(t *testing.T) {
 		}
 	}
 	t.Fatalf("the poison message is not in the DLQ after 45s\n%s", tail(cloudtest.Log.String()))
+}
+
+// TestServiceMapAfterPOST: after one POST through the real pipeline, the
+// service map page, opened in headless Chromium, shows the pipeline's nodes.
+func TestServiceMapAfterPOST(t *testing.T) {
+	c := cloudtest.Cloud(t)
+	r := expect(t, do(t, c, "POST", "/users", `{"name":"Map","email":"`+email()+`"}`), 202)
+	settle(t, c, r.header.Get("Location"))
+	waitEvents(t, c, r.body["userId"].(string), 1)
+	dom := browsertest.DOM(t, strings.TrimSuffix(c.URL, "/dev")+"/_local/xray")
+	for _, node := range []string{"client", "IngestFunction", "SQS", "WorkerFunction", "DynamoDB", "StreamFunction", "EventBridge"} {
+		if !strings.Contains(dom, ">"+node+"</text>") {
+			t.Errorf("the service map shows no %s node", node)
+		}
+	}
+	if !strings.Contains(dom, "user_id="+r.body["userId"].(string)) {
+		t.Error("the POST's trace is not listed with its user_id annotation")
+	}
 }

@@ -20,7 +20,13 @@ type sender interface {
 	Send(ctx context.Context, cmd users.Command) error
 }
 
+// finder reads a user consistently; *dynamo.Table has it.
+type finder interface {
+	Get(ctx context.Context, id users.ID) (users.User, error)
+}
+
 type handler struct {
+	users     finder
 	queue     sender
 	ids       *requestid.Issuer
 	newUserID func() (users.ID, error)
@@ -57,8 +63,14 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 }
 
 func (h *handler) accept(ctx context.Context, req *events.APIGatewayProxyRequest, op users.Op) (events.APIGatewayProxyResponse, error) {
-	cmd := users.Command{Op: op}
-	var err error
+	caller, err := apigw.Caller(req)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	if !caller.CanWrite() {
+		return events.APIGatewayProxyResponse{}, users.Errorf(users.Forbidden, "writing users needs the scope %s", users.ScopeWrite)
+	}
+	cmd := users.Command{Op: op, Owner: caller.Subject, Admin: caller.Admin()}
 	if op == users.Create {
 		if cmd.UserID, err = h.newUserID(); err != nil {
 			return events.APIGatewayProxyResponse{}, err
@@ -72,8 +84,13 @@ func (h *handler) accept(ctx context.Context, req *events.APIGatewayProxyRequest
 	if err := h.decode(req, &cmd); err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}
+	if op != users.Create {
+		if err := h.mayChange(ctx, caller, cmd.UserID); err != nil {
+			return events.APIGatewayProxyResponse{}, err
+		}
+	}
 
-	id, claims, err := h.ids.Issue(cmd.UserID, op, "")
+	id, claims, err := h.ids.Issue(cmd.UserID, op, caller.Subject)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}
@@ -91,6 +108,31 @@ func (h *handler) accept(ctx context.Context, req *events.APIGatewayProxyRequest
 	resp := apigw.JSON(http.StatusAccepted, accepted{RequestID: id, UserID: cmd.UserID, Status: users.Pending})
 	resp.Headers["Location"] = apigw.BasePath(req) + "/requests/" + id
 	return resp, nil
+}
+
+// mayChange answers 403 at once when the caller may not change the user: it
+// is another caller's, or (for anyone but an admin) it does not exist, with
+// the same answer for both so that ids cannot be probed. The read is
+// consistent; the worker checks the owner again in its conditional write.
+func (h *handler) mayChange(ctx context.Context, caller users.Caller, id users.ID) error {
+	forbidden := users.Errorf(users.Forbidden, "you may not change user %s", id)
+	var u users.User
+	err := trace.Capture(ctx, "check-owner", func(ctx context.Context) (err error) {
+		u, err = h.users.Get(ctx, id)
+		return err
+	}, "user_id", string(id))
+	switch {
+	case users.IsKind(err, users.NotFound):
+		if caller.Admin() {
+			return nil // accepted; the request will fail as not-found
+		}
+		return forbidden
+	case err != nil:
+		return err
+	case !caller.Owns(u):
+		return forbidden
+	}
+	return nil
 }
 
 // decode reads the body that op takes into cmd; a delete takes none.

@@ -40,13 +40,24 @@ func (r *recorder) Send(_ context.Context, cmd users.Command) error {
 	return nil
 }
 
+// owners is a finder of users owned by alice: uid, and the user of the sample events.
+type owners map[users.ID]string
+
+func (o owners) Get(_ context.Context, id users.ID) (users.User, error) {
+	owner, ok := o[id]
+	if !ok {
+		return users.User{}, users.Errorf(users.NotFound, "user %s does not exist", id)
+	}
+	return users.User{ID: id, Owner: owner, Version: 3}, nil
+}
+
 func newHandler(t testing.TB) (*handler, *recorder) {
 	k, err := signed.NewKey(strings.Repeat("k", 32))
 	if err != nil {
 		t.Fatal(err)
 	}
 	q := &recorder{}
-	return &handler{queue: q, ids: requestid.NewIssuer(k), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	return &handler{users: owners{uid: "alice", "0193a4b2-8d4e-7f50-9b6c-7d8e9f0a1b2c": "alice", "0193a4b2-9e5f-7061-ac7d-8e9f0a1b2c3d": "alice"}, queue: q, ids: requestid.NewIssuer(k), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		newUserID: func() (users.ID, error) { return "0193a4b2-7c3d-7e4f-8a5b-000000000042", nil }}, q
 }
 
@@ -58,7 +69,8 @@ func write(method, resource, path, id, body string, headers map[string]string) e
 		headers["Content-Type"] = "application/json"
 	}
 	req := events.APIGatewayProxyRequest{HTTPMethod: method, Resource: resource, Path: path, Body: body, Headers: headers,
-		RequestContext: events.APIGatewayProxyRequestContext{RequestID: "api-1", Stage: "dev", Path: "/dev" + path}}
+		RequestContext: events.APIGatewayProxyRequestContext{RequestID: "api-1", Stage: "dev", Path: "/dev" + path,
+			Authorizer: map[string]any{"principalId": "alice", "sub": "alice", "scopes": "users.read users.write"}}}
 	if id != "" {
 		req.PathParameters = map[string]string{"id": id}
 	}
@@ -75,7 +87,7 @@ func TestWrites(t *testing.T) {
 		check  func(t *testing.T, cmd users.Command)
 	}{
 		{"create", write("POST", "/users", "/users", "", ada, nil), 202, users.Create, func(t *testing.T, cmd users.Command) {
-			if cmd.UserID != "0193a4b2-7c3d-7e4f-8a5b-000000000042" || cmd.Input.Name != "Ada" {
+			if cmd.UserID != "0193a4b2-7c3d-7e4f-8a5b-000000000042" || cmd.Input.Name != "Ada" || cmd.Owner != "alice" || cmd.Admin {
 				t.Errorf("cmd %+v", cmd)
 			}
 		}},
@@ -106,6 +118,16 @@ func TestWrites(t *testing.T) {
 		{"bad if-match", write("DELETE", "/users/{id}", "/users/"+uid, uid, "", map[string]string{"If-Match": `W/"3"`}), 400, "", nil},
 		{"if-match zero", write("DELETE", "/users/{id}", "/users/"+uid, uid, "", map[string]string{"If-Match": `"0"`}), 400, "", nil},
 		{"GET is not ours", write("GET", "/users", "/users", "", "", nil), 405, "", nil},
+		{"another caller's user", as(write("DELETE", "/users/{id}", "/users/"+uid, uid, "", nil), "bob", "users.write"), 403, "", nil},
+		{"a user that does not exist", write("DELETE", "/users/{id}", "/users/x", "0193a4b2-7c3d-7e4f-8a5b-00000000dead", "", nil), 403, "", nil},
+		{"an admin, a user that does not exist", as(write("DELETE", "/users/{id}", "/users/x", "0193a4b2-7c3d-7e4f-8a5b-00000000dead", "", nil), "root", "users.admin"), 202, users.Delete, nil},
+		{"an admin, another's user", as(write("PATCH", "/users/{id}", "/users/"+uid, uid, `{}`, map[string]string{"Content-Type": "application/merge-patch+json"}), "root", "users.admin"), 202, users.PatchOp, func(t *testing.T, cmd users.Command) {
+			if !cmd.Admin || cmd.Owner != "root" {
+				t.Errorf("cmd %+v", cmd)
+			}
+		}},
+		{"read scope only", as(write("POST", "/users", "/users", "", ada, nil), "alice", "users.read"), 403, "", nil},
+		{"no authorizer context", as(write("POST", "/users", "/users", "", ada, nil), "", ""), 401, "", nil},
 		{"unknown route", write("POST", "/admin", "/admin", "", ada, nil), 404, "", nil},
 	}
 	for _, tt := range tests {
@@ -213,4 +235,13 @@ func TestAWSSampleEvent(t *testing.T) {
 	if err != nil || resp.StatusCode != 404 || len(q.sent) != 0 {
 		t.Fatalf("status %d, err %v, sent %d", resp.StatusCode, err, len(q.sent))
 	}
+}
+
+// as makes req come from sub with scopes; no sub: no authorizer context.
+func as(req events.APIGatewayProxyRequest, sub, scopes string) events.APIGatewayProxyRequest {
+	req.RequestContext.Authorizer = nil
+	if sub != "" {
+		req.RequestContext.Authorizer = map[string]any{"principalId": sub, "sub": sub, "scopes": scopes}
+	}
+	return req
 }

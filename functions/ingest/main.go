@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/usersapi/usersapi/shared/awsenv"
+	"github.com/usersapi/usersapi/shared/dynamo"
 	"github.com/usersapi/usersapi/shared/faults"
 	"github.com/usersapi/usersapi/shared/queue"
 	"github.com/usersapi/usersapi/shared/requestid"
@@ -32,7 +33,9 @@ func main() {
 	}
 	trace.Instrument(&awsCfg)
 	faults.Instrument(&awsCfg) // a no-op unless built with -tags faultinject (tests only)
+	db := dynamo.NewClient(awsCfg, awsenv.Endpoint(os.Getenv, "DYNAMODB"))
 	h := &handler{
+		users:     dynamo.NewTable(db, cfg.usersTable, ""),
 		queue:     queue.NewSender(queue.NewClient(awsCfg, awsenv.Endpoint(os.Getenv, "SQS")), cfg.queueURL),
 		ids:       requestid.NewIssuer(cfg.key),
 		newUserID: newUserID,
@@ -48,14 +51,14 @@ func newUserID() (users.ID, error) {
 }
 
 type config struct {
-	queueURL string
-	key      signed.Key
+	queueURL, usersTable string
+	key                  signed.Key
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
-	c := config{queueURL: getenv("QUEUE_URL")}
-	if c.queueURL == "" {
-		return config{}, errMissing("QUEUE_URL")
+	c := config{queueURL: getenv("QUEUE_URL"), usersTable: getenv("USERS_TABLE")}
+	if c.queueURL == "" || c.usersTable == "" {
+		return config{}, errMissing("QUEUE_URL and USERS_TABLE")
 	}
 	var err error
 	c.key, err = signed.NewKey(getenv("SIGNING_KEY"))

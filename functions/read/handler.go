@@ -41,26 +41,30 @@ type handler struct {
 	cursor signed.Key
 	ids    *requestid.Issuer
 	log    *slog.Logger
+	now    func() time.Time
 }
 
 // Handle answers one API Gateway proxy request.
 func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	var resp events.APIGatewayProxyResponse
-	var err error
 	get := req.HTTPMethod == http.MethodGet || req.HTTPMethod == http.MethodHead
-	switch {
-	case get && req.Resource == "/users":
-		if id, ok := apigw.Query(&req, "userId"); ok {
-			resp, err = h.getUser(ctx, &req, id, "userId")
-		} else {
-			resp, err = h.list(ctx, &req)
-		}
-	case get && req.Resource == "/users/{id}":
-		resp, err = h.getUser(ctx, &req, req.PathParameters["id"], "id")
-	case get && req.Resource == "/requests/{requestId}":
-		resp, err = h.request(ctx, &req, req.PathParameters["requestId"])
-	default:
+	routed := get && (req.Resource == "/users" || req.Resource == "/users/{id}" || req.Resource == "/requests/{requestId}")
+	if !routed {
 		return apigw.Unrouted(&req), nil
+	}
+	caller, err := apigw.Caller(&req)
+	switch {
+	case err != nil:
+	case req.Resource == "/users":
+		if id, ok := apigw.Query(&req, "userId"); ok {
+			resp, err = h.getUser(ctx, &req, caller, id, "userId")
+		} else {
+			resp, err = h.list(ctx, &req, caller)
+		}
+	case req.Resource == "/users/{id}":
+		resp, err = h.getUser(ctx, &req, caller, req.PathParameters["id"], "id")
+	default:
+		resp, err = h.request(ctx, caller, req.PathParameters["requestId"])
 	}
 	if err != nil {
 		resp = apigw.Error(ctx, h.log, &req, err)
@@ -71,7 +75,10 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	return resp, nil
 }
 
-func (h *handler) getUser(ctx context.Context, req *events.APIGatewayProxyRequest, raw, field string) (events.APIGatewayProxyResponse, error) {
+func (h *handler) getUser(ctx context.Context, req *events.APIGatewayProxyRequest, caller users.Caller, raw, field string) (events.APIGatewayProxyResponse, error) {
+	if !caller.CanRead() {
+		return events.APIGatewayProxyResponse{}, users.Errorf(users.Forbidden, "reading users needs the scope %s", users.ScopeRead)
+	}
 	id, err := users.ParseID(raw)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, &users.Error{Kind: users.Invalid, Detail: "the user id is not valid",
@@ -84,6 +91,10 @@ func (h *handler) getUser(ctx context.Context, req *events.APIGatewayProxyReques
 	}, "user_id", string(id))
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
+	}
+	if !caller.Owns(u) {
+		// Another caller's user looks exactly like a missing one: ids cannot be probed.
+		return events.APIGatewayProxyResponse{}, users.Errorf(users.NotFound, "user %s does not exist", id)
 	}
 	etag := ETag(u.Version)
 	if matches(apigw.Header(req, "If-None-Match"), etag) {
@@ -121,7 +132,10 @@ type pageBody struct {
 	NextCursor string       `json:"nextCursor,omitempty"`
 }
 
-func (h *handler) list(ctx context.Context, req *events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+func (h *handler) list(ctx context.Context, req *events.APIGatewayProxyRequest, caller users.Caller) (events.APIGatewayProxyResponse, error) {
+	if !caller.Admin() {
+		return events.APIGatewayProxyResponse{}, users.Errorf(users.Forbidden, "only an admin (scope %s) lists all users", users.ScopeAdmin)
+	}
 	limit := defaultLimit
 	var fields []users.FieldError
 	if s, ok := apigw.Query(req, "limit"); ok {
@@ -168,10 +182,10 @@ type requestBody struct {
 	CompletedAt *time.Time     `json:"completedAt,omitempty"`
 }
 
-func (h *handler) request(ctx context.Context, req *events.APIGatewayProxyRequest, id string) (events.APIGatewayProxyResponse, error) {
+func (h *handler) request(ctx context.Context, caller users.Caller, id string) (events.APIGatewayProxyResponse, error) {
 	notFound := users.Errorf(users.NotFound, "no such request")
 	claims, err := h.ids.Parse(id)
-	if err != nil {
+	if err != nil || !(caller.Admin() || h.ids.IssuedTo(claims, caller.Subject)) {
 		return events.APIGatewayProxyResponse{}, notFound
 	}
 	var r users.Request
@@ -185,7 +199,7 @@ func (h *handler) request(ctx context.Context, req *events.APIGatewayProxyReques
 	}
 	body := requestBody{RequestID: id, UserID: claims.UserID, Operation: claims.Op, Status: users.Pending, AcceptedAt: claims.AcceptedAt}
 	if !recorded {
-		if time.Since(claims.AcceptedAt) > dynamo.RequestTTL {
+		if h.now().Sub(claims.AcceptedAt) > dynamo.RequestTTL {
 			// Its record, if it ever had one, has expired.
 			return events.APIGatewayProxyResponse{}, notFound
 		}

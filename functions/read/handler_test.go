@@ -69,16 +69,28 @@ func newHandler(t testing.TB) (*handler, *memory) {
 	}
 	m := &memory{users: map[users.ID]users.User{}, requests: map[string]users.Request{}}
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	m.users[known] = users.User{ID: known, Name: "Ada", Email: "ada@example.com", Version: 3, CreatedAt: at, UpdatedAt: at}
-	return &handler{users: m, cursor: k, ids: requestid.NewIssuer(k), log: slog.New(slog.NewTextHandler(io.Discard, nil))}, m
+	m.users[known] = users.User{ID: known, Name: "Ada", Email: "ada@example.com", Version: 3, CreatedAt: at, UpdatedAt: at, Owner: "alice"}
+	// The sample events were made on 2026-11-23: a request id says when it was accepted.
+	now := func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }
+	return &handler{users: m, cursor: k, ids: requestid.NewIssuer(k), log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: now}, m
 }
 
 func request(method, resource, path string, params map[string]string, query map[string]string, headers map[string]string) events.APIGatewayProxyRequest {
 	return events.APIGatewayProxyRequest{
 		HTTPMethod: method, Resource: resource, Path: path, PathParameters: params,
 		QueryStringParameters: query, Headers: headers,
-		RequestContext: events.APIGatewayProxyRequestContext{RequestID: "api-req-1", Stage: "dev", Path: "/dev" + path},
+		RequestContext: events.APIGatewayProxyRequestContext{RequestID: "api-req-1", Stage: "dev", Path: "/dev" + path,
+			Authorizer: map[string]any{"principalId": "alice", "sub": "alice", "scopes": "users.read users.write"}},
 	}
+}
+
+// as makes req come from sub with scopes; no sub: no authorizer context.
+func as(req events.APIGatewayProxyRequest, sub, scopes string) events.APIGatewayProxyRequest {
+	req.RequestContext.Authorizer = nil
+	if sub != "" {
+		req.RequestContext.Authorizer = map[string]any{"principalId": sub, "sub": sub, "scopes": scopes}
+	}
+	return req
 }
 
 func call(t *testing.T, h *handler, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
@@ -118,6 +130,10 @@ func TestGetUser(t *testing.T) {
 		{"by id", request("GET", "/users/{id}", "/users/"+string(known), byID, nil, nil), 200, "", true},
 		{"head", request("HEAD", "/users/{id}", "/users/"+string(known), byID, nil, nil), 200, "", false},
 		{"original query form", request("GET", "/users", "/users", nil, map[string]string{"userId": string(known)}, nil), 200, "", true},
+		{"another caller's user looks missing", as(request("GET", "/users/{id}", "/users/x", byID, nil, nil), "bob", "users.read"), 404, "", true},
+		{"an admin reads anyone's", as(request("GET", "/users/{id}", "/users/x", byID, nil, nil), "root", "users.admin"), 200, "", true},
+		{"no scope to read", as(request("GET", "/users/{id}", "/users/x", byID, nil, nil), "alice", "profile"), 403, "", true},
+		{"no authorizer context", as(request("GET", "/users/{id}", "/users/x", byID, nil, nil), "", ""), 401, "", true},
 		{"missing", request("GET", "/users/{id}", "/users/x", map[string]string{"id": "0193a4b2-7c3d-7e4f-8a5b-000000000000"}, nil, nil), 404, "", true},
 		{"missing, query form", request("GET", "/users", "/users", nil, map[string]string{"userId": "0193a4b2-7c3d-7e4f-8a5b-000000000000"}, nil), 404, "", true},
 		{"bad id", request("GET", "/users/{id}", "/users/abc", map[string]string{"id": "abc"}, nil, nil), 400, "id", true},
@@ -165,6 +181,9 @@ func TestList(t *testing.T) {
 	for _, id := range []users.ID{"0193a4b2-7c3d-7e4f-8a5b-000000000001", "0193a4b2-7c3d-7e4f-8a5b-000000000002", "0193a4b2-7c3d-7e4f-8a5b-000000000003"} {
 		m.users[id] = users.User{ID: id, Name: "N", Email: "n@example.com", Version: 1}
 	}
+	if resp := call(t, h, request("GET", "/users", "/users", nil, nil, nil)); resp.StatusCode != 403 {
+		t.Fatalf("a listing by a non-admin: %d, want 403", resp.StatusCode)
+	}
 	var seen []string
 	cursor := ""
 	for pages := 0; ; pages++ {
@@ -172,7 +191,7 @@ func TestList(t *testing.T) {
 		if cursor != "" {
 			q["cursor"] = cursor
 		}
-		resp := call(t, h, request("GET", "/users", "/users", nil, q, nil))
+		resp := call(t, h, as(request("GET", "/users", "/users", nil, q, nil), "root", "users.admin"))
 		if resp.StatusCode != 200 {
 			t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
 		}
@@ -199,7 +218,10 @@ func TestList(t *testing.T) {
 	}
 
 	// A cursor is tamper-evident: every changed character is refused.
-	resp := call(t, h, request("GET", "/users", "/users", nil, map[string]string{"limit": "1"}, nil))
+	admin := func(q map[string]string) events.APIGatewayProxyRequest {
+		return as(request("GET", "/users", "/users", nil, q, nil), "root", "users.admin")
+	}
+	resp := call(t, h, admin(map[string]string{"limit": "1"}))
 	var page struct{ NextCursor string }
 	_ = json.Unmarshal([]byte(resp.Body), &page)
 	b := []byte(page.NextCursor)
@@ -207,7 +229,7 @@ func TestList(t *testing.T) {
 	for _, q := range []map[string]string{
 		{"cursor": string(b)}, {"cursor": "eyJpZCI6IngifQ"}, {"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"limit": "2.5"}, {"limit": "-1"},
 	} {
-		resp := call(t, h, request("GET", "/users", "/users", nil, q, nil))
+		resp := call(t, h, admin(q))
 		if resp.StatusCode != 400 {
 			t.Errorf("query %v: status %d, want 400", q, resp.StatusCode)
 			continue
@@ -217,7 +239,7 @@ func TestList(t *testing.T) {
 		}
 	}
 	for _, limit := range []string{"1", "100"} {
-		if resp := call(t, h, request("GET", "/users", "/users", nil, map[string]string{"limit": limit}, nil)); resp.StatusCode != 200 {
+		if resp := call(t, h, admin(map[string]string{"limit": limit})); resp.StatusCode != 200 {
 			t.Errorf("limit %s: status %d", limit, resp.StatusCode)
 		}
 	}
@@ -225,12 +247,12 @@ func TestList(t *testing.T) {
 
 func TestRequestStatus(t *testing.T) {
 	h, m := newHandler(t)
-	pending, _, err := h.ids.Issue(known, users.PatchOp, "")
+	pending, _, err := h.ids.Issue(known, users.PatchOp, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
-	done, claims, _ := h.ids.Issue(known, users.Create, "")
-	failed, _, _ := h.ids.Issue(known, users.Delete, "")
+	done, claims, _ := h.ids.Issue(known, users.Create, "alice")
+	failed, _, _ := h.ids.Issue(known, users.Delete, "alice")
 	completed := claims.AcceptedAt.Add(time.Second)
 	m.requests[done] = users.Request{ID: done, UserID: known, Op: users.Create, Status: users.Succeeded, Version: 1, AcceptedAt: claims.AcceptedAt, CompletedAt: completed}
 	m.requests[failed] = users.Request{ID: failed, UserID: known, Op: users.Delete, Status: users.Failed, Error: users.Errorf(users.PreconditionFailed, "stale"), AcceptedAt: claims.AcceptedAt, CompletedAt: completed}
@@ -255,6 +277,12 @@ func TestRequestStatus(t *testing.T) {
 	status, body = get(failed)
 	if errObj, _ := body["error"].(map[string]any); status != 200 || body["status"] != "failed" || errObj["type"] != apigw.ProblemBase+"precondition-failed" {
 		t.Errorf("failed: %d %v", status, body)
+	}
+	if resp := call(t, h, as(request("GET", "/requests/{requestId}", "/requests/x", map[string]string{"requestId": done}, nil, nil), "bob", "users.read")); resp.StatusCode != 404 {
+		t.Errorf("another caller's request: %d, want 404", resp.StatusCode)
+	}
+	if resp := call(t, h, as(request("GET", "/requests/{requestId}", "/requests/x", map[string]string{"requestId": done}, nil, nil), "root", "users.admin")); resp.StatusCode != 200 {
+		t.Errorf("an admin reading a request: %d, want 200", resp.StatusCode)
 	}
 	for _, id := range []string{"0193a4b2-7c3d-7e4f-8a5b-6c7d8e9f0a1b", "nope", pending[:len(pending)-1]} {
 		if status, _ := get(id); status != 404 {
@@ -301,7 +329,7 @@ func TestEvents(t *testing.T) {
 					id = users.ID(req.QueryStringParameters["userId"])
 				}
 				if id != "" {
-					m.users[id] = users.User{ID: id, Name: "Ada", Email: "ada@example.com", Version: 1}
+					m.users[id] = users.User{ID: id, Name: "Ada", Email: "ada@example.com", Version: 1, Owner: "alice"}
 				}
 			}
 			if resp := call(t, h, req); resp.StatusCode != tt.status {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -35,6 +36,7 @@ func main() {
 		cursor: cfg.key,
 		ids:    requestid.NewIssuer(cfg.key),
 		log:    log,
+		now:    time.Now,
 	}
 	lambda.Start(h.Handle)
 }

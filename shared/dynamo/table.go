@@ -228,6 +228,13 @@ func (t *Table) transaction(cmd users.Command, cur userItem, exists bool, next u
 	if exists {
 		put.ConditionExpression = aws.String("version = :v")
 		put.ExpressionAttributeValues = map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(cur.Version)}}
+		if !cmd.Admin {
+			// The owner is checked again in the write itself (OWASP API1): a
+			// user that changed hands since the read fails here, not silently.
+			put.ConditionExpression = aws.String("version = :v AND #owner = :owner")
+			put.ExpressionAttributeNames = map[string]string{"#owner": "owner"}
+			put.ExpressionAttributeValues[":owner"] = &types.AttributeValueMemberS{Value: cmd.Owner}
+		}
 	} else {
 		put.ConditionExpression = aws.String("attribute_not_exists(pk)")
 	}

@@ -87,7 +87,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("get: %+v, %v", u, err)
 	}
 
-	patch := users.Command{RequestID: "req-" + uuid.NewString(), Op: users.PatchOp, UserID: id, AcceptedAt: time.Now(), IfMatch: 1,
+	patch := users.Command{RequestID: "req-" + uuid.NewString(), Op: users.PatchOp, UserID: id, Owner: "alice", AcceptedAt: time.Now(), IfMatch: 1,
 		Patch: users.Patch{Phone: new(string), Age: ptr(37)}}
 	if r := apply(t, tb, patch); r.Status != users.Succeeded || r.Version != 2 {
 		t.Fatalf("patch: %+v", r)
@@ -100,7 +100,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("after patch: %+v", u)
 	}
 
-	stale := users.Command{RequestID: "req-" + uuid.NewString(), Op: users.Replace, UserID: id, AcceptedAt: time.Now(), IfMatch: 1,
+	stale := users.Command{RequestID: "req-" + uuid.NewString(), Op: users.Replace, UserID: id, Owner: "alice", AcceptedAt: time.Now(), IfMatch: 1,
 		Input: users.Input{Name: "Grace", Email: email}}
 	if r := apply(t, tb, stale); r.Status != users.Failed || r.Error == nil || r.Error.Kind != users.PreconditionFailed {
 		t.Fatalf("stale If-Match: %+v", r)
@@ -109,14 +109,25 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("recorded %+v %v %v", rec, ok, err)
 	}
 
-	del := users.Command{RequestID: "req-" + uuid.NewString(), Op: users.Delete, UserID: id, AcceptedAt: time.Now()}
-	if r := apply(t, tb, del); r.Status != users.Succeeded || r.Version != 3 {
+	bob := users.Command{RequestID: "req-" + uuid.NewString(), Op: users.PatchOp, UserID: id, AcceptedAt: time.Now(), Owner: "bob", Patch: users.Patch{Age: ptr(50)}}
+	if r := apply(t, tb, bob); r.Status != users.Failed || r.Error.Kind != users.Forbidden {
+		t.Fatalf("another owner's patch: %+v", r)
+	}
+	admin := users.Command{RequestID: "req-" + uuid.NewString(), Op: users.PatchOp, UserID: id, AcceptedAt: time.Now(), Owner: "root", Admin: true, Patch: users.Patch{Age: ptr(38)}}
+	if r := apply(t, tb, admin); r.Status != users.Succeeded || r.Version != 3 {
+		t.Fatalf("an admin's patch: %+v", r)
+	}
+	if u, _ := tb.Get(ctx, id); u.Owner != "alice" || u.Age != 38 {
+		t.Fatalf("after the admin's patch: %+v", u)
+	}
+	del := users.Command{RequestID: "req-" + uuid.NewString(), Op: users.Delete, UserID: id, Owner: "alice", AcceptedAt: time.Now()}
+	if r := apply(t, tb, del); r.Status != users.Succeeded || r.Version != 4 {
 		t.Fatalf("delete: %+v", r)
 	}
 	if _, err := tb.Get(ctx, id); !users.IsKind(err, users.NotFound) {
 		t.Fatalf("get after delete: %v", err)
 	}
-	again := users.Command{RequestID: "req-" + uuid.NewString(), Op: users.PatchOp, UserID: id, AcceptedAt: time.Now(), Patch: users.Patch{Age: ptr(40)}}
+	again := users.Command{RequestID: "req-" + uuid.NewString(), Op: users.PatchOp, UserID: id, Owner: "alice", AcceptedAt: time.Now(), Patch: users.Patch{Age: ptr(40)}}
 	if r := apply(t, tb, again); r.Status != users.Failed || r.Error.Kind != users.NotFound {
 		t.Fatalf("patch after delete: %+v", r)
 	}
@@ -164,13 +175,13 @@ func TestEmailUniqueness(t *testing.T) {
 			winner = r.UserID
 		}
 	}
-	recase := users.Command{RequestID: "req-" + uuid.NewString(), Op: users.PatchOp, UserID: winner, AcceptedAt: time.Now(), Patch: users.Patch{Email: ptr(upper(email))}}
+	recase := users.Command{RequestID: "req-" + uuid.NewString(), Op: users.PatchOp, UserID: winner, Owner: "alice", AcceptedAt: time.Now(), Patch: users.Patch{Email: ptr(upper(email))}}
 	if r := apply(t, tb, recase); r.Status != users.Succeeded {
 		t.Fatalf("re-casing: %+v", r)
 	}
 	other := newID(t)
 	apply(t, tb, create(other, uniqueEmail("other")))
-	steal := users.Command{RequestID: "req-" + uuid.NewString(), Op: users.PatchOp, UserID: other, AcceptedAt: time.Now(), Patch: users.Patch{Email: ptr(email)}}
+	steal := users.Command{RequestID: "req-" + uuid.NewString(), Op: users.PatchOp, UserID: other, Owner: "alice", AcceptedAt: time.Now(), Patch: users.Patch{Email: ptr(email)}}
 	if r := apply(t, tb, steal); r.Status != users.Failed || r.Error.Kind != users.EmailTaken {
 		t.Fatalf("taking another's email: %+v", r)
 	}

@@ -32,6 +32,7 @@ type envelope struct {
 	IfMatch       int64           `json:"ifMatch,omitempty"`
 	AcceptedAt    time.Time       `json:"acceptedAt"`
 	Owner         string          `json:"owner,omitempty"`
+	Admin         bool            `json:"admin,omitempty"`
 	Trace         string          `json:"trace,omitempty"`
 }
 
@@ -47,7 +48,7 @@ type input struct {
 func Encode(cmd users.Command) ([]byte, error) {
 	env := envelope{
 		SchemaVersion: SchemaVersion, RequestID: cmd.RequestID, Op: cmd.Op, UserID: cmd.UserID,
-		IfMatch: cmd.IfMatch, AcceptedAt: cmd.AcceptedAt.UTC(), Owner: cmd.Owner, Trace: cmd.Trace,
+		IfMatch: cmd.IfMatch, AcceptedAt: cmd.AcceptedAt.UTC(), Owner: cmd.Owner, Admin: cmd.Admin, Trace: cmd.Trace,
 	}
 	var err error
 	switch cmd.Op {
@@ -123,7 +124,7 @@ func Decode(body []byte) (users.Command, error) {
 	}
 	cmd := users.Command{
 		RequestID: env.RequestID, Op: env.Op, UserID: env.UserID, IfMatch: env.IfMatch,
-		AcceptedAt: env.AcceptedAt, Owner: env.Owner, Trace: env.Trace,
+		AcceptedAt: env.AcceptedAt, Owner: env.Owner, Admin: env.Admin, Trace: env.Trace,
 	}
 	var err error
 	switch env.Op {

@@ -34,7 +34,8 @@ type Command struct {
 	Patch      Patch     // PatchOp
 	IfMatch    int64     // the version the caller expects; 0: unconditional
 	AcceptedAt time.Time // when the API answered 202
-	Owner      string    // the caller's subject; "" when the API has no authentication
+	Owner      string    // the caller's subject: the owner of a user it creates
+	Admin      bool      // the caller may change users it does not own
 	Trace      string    // the X-Ray trace header at acceptance
 }
 
@@ -52,6 +53,11 @@ func Apply(cur User, exists bool, cmd Command, now time.Time) (User, error) {
 	}
 	if !exists {
 		return User{}, Errorf(NotFound, "user %s does not exist", cmd.UserID)
+	}
+	if !cmd.Admin && cur.Owner != cmd.Owner {
+		// The API answers 403 at once for another owner's user; this catches a
+		// race with a change of hands between that check and the write.
+		return User{}, Errorf(Forbidden, "user %s belongs to another caller", cmd.UserID)
 	}
 	if cmd.IfMatch != 0 && cmd.IfMatch != cur.Version {
 		return User{}, Errorf(PreconditionFailed, "user %s is at version %d, not %d", cmd.UserID, cur.Version, cmd.IfMatch)

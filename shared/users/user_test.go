@@ -141,20 +141,26 @@ func TestApply(t *testing.T) {
 		t.Errorf("create over an existing user: %v, want Conflict", err)
 	}
 
-	patched, err := users.Apply(u, true, users.Command{Op: users.PatchOp, UserID: id, Patch: users.Patch{Phone: ptr(""), Age: ptr(37)}}, later)
+	patched, err := users.Apply(u, true, users.Command{Op: users.PatchOp, UserID: id, Owner: "sub-1", Patch: users.Patch{Phone: ptr(""), Age: ptr(37)}}, later)
 	if err != nil || patched.Version != 2 || patched.Phone != "" || patched.Age != 37 || patched.Name != "Ada" || !patched.UpdatedAt.Equal(later) || !patched.CreatedAt.Equal(now) {
 		t.Fatalf("patch: %+v, %v", patched, err)
 	}
-	replaced, err := users.Apply(patched, true, users.Command{Op: users.Replace, UserID: id, IfMatch: 2, Input: users.Input{Name: "Grace", Email: "grace@example.com"}}, later)
+	replaced, err := users.Apply(patched, true, users.Command{Op: users.Replace, UserID: id, Owner: "sub-1", IfMatch: 2, Input: users.Input{Name: "Grace", Email: "grace@example.com"}}, later)
 	if err != nil || replaced.Version != 3 || replaced.Name != "Grace" || replaced.Age != 0 {
 		t.Fatalf("replace: %+v, %v", replaced, err)
 	}
-	if _, err := users.Apply(replaced, true, users.Command{Op: users.Delete, UserID: id, IfMatch: 2}, later); !users.IsKind(err, users.PreconditionFailed) {
+	if _, err := users.Apply(replaced, true, users.Command{Op: users.Delete, UserID: id, Owner: "sub-1", IfMatch: 2}, later); !users.IsKind(err, users.PreconditionFailed) {
 		t.Errorf("delete with a stale If-Match: %v, want PreconditionFailed", err)
 	}
-	deleted, err := users.Apply(replaced, true, users.Command{Op: users.Delete, UserID: id, IfMatch: 3}, later)
+	deleted, err := users.Apply(replaced, true, users.Command{Op: users.Delete, UserID: id, Owner: "sub-1", IfMatch: 3}, later)
 	if err != nil || deleted.Version != 4 {
 		t.Fatalf("delete: %+v, %v", deleted, err)
+	}
+	if _, err := users.Apply(replaced, true, users.Command{Op: users.PatchOp, UserID: id, Owner: "sub-2"}, later); !users.IsKind(err, users.Forbidden) {
+		t.Errorf("another owner's patch: %v, want Forbidden", err)
+	}
+	if u, err := users.Apply(replaced, true, users.Command{Op: users.PatchOp, UserID: id, Owner: "root", Admin: true}, later); err != nil || u.Owner != "sub-1" {
+		t.Errorf("an admin's patch: %+v %v (the owner must stay)", u, err)
 	}
 	for _, op := range []users.Op{users.Replace, users.PatchOp, users.Delete} {
 		if _, err := users.Apply(users.User{}, false, users.Command{Op: op, UserID: id}, later); !users.IsKind(err, users.NotFound) {

@@ -73,7 +73,17 @@ func TestInterruptStopsEverything(t *testing.T) {
 		t.Fatalf("not ready after 90s:\n%s", stderr.String())
 	}
 	// A write starts the ingest, worker and stream functions: processes to stop.
-	resp, err := http.Post(<-api+"/users", "application/json", strings.NewReader(`{"name":"Ada","email":"ada@example.com"}`))
+	tokenCmd := exec.Command(exe, "token", "--sub", "alice")
+	tokenCmd.Dir = root // the run's issuer key is under its root
+	token, err := tokenCmd.Output()
+	if err != nil {
+		t.Fatalf("token: %v", err)
+	}
+	req, _ := http.NewRequest("POST", <-api+"/users", strings.NewReader(`{"name":"Ada","email":"ada@example.com"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Api-Key", "local-devapikey-0123456789abcdef")
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 202 {
 		t.Fatalf("POST: %v %v", resp, err)
 	}

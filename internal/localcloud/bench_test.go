@@ -37,8 +37,22 @@ func percentile(d []time.Duration, p float64) float64 {
 	return float64(d[int(float64(len(d)-1)*p)].Microseconds()) / 1000
 }
 
-func post(b *testing.B, url, body string) (*http.Response, map[string]any) {
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+// authed sends req as alice, with the tests' API key.
+func authed(b *testing.B, c *localcloud.Cloud, req *http.Request) (*http.Response, error) {
+	req.Header.Set("X-Api-Key", cloudtest.TestKey)
+	req.Header.Set("Authorization", cloudtest.Token(b, c, "alice", "users.read users.write"))
+	return http.DefaultClient.Do(req)
+}
+
+func get(b *testing.B, c *localcloud.Cloud, url string) (*http.Response, error) {
+	req, _ := http.NewRequest("GET", url, nil)
+	return authed(b, c, req)
+}
+
+func post(b *testing.B, c *localcloud.Cloud, url, body string) (*http.Response, map[string]any) {
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := authed(b, c, req)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -52,13 +66,13 @@ func post(b *testing.B, url, body string) (*http.Response, map[string]any) {
 // (routing, validation, the function, DynamoDB Local). Reports p50 and p99.
 func BenchmarkGetUser(b *testing.B) {
 	c := cloudtest.Cloud(b)
-	resp, m := post(b, c.URL+"/users", `{"name":"Bench","email":"`+email()+`"}`)
+	resp, m := post(b, c, c.URL+"/users", `{"name":"Bench","email":"`+email()+`"}`)
 	if resp.StatusCode != 202 {
 		b.Fatalf("POST %d", resp.StatusCode)
 	}
 	id := m["userId"].(string)
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if r, err := http.Get(c.URL + "/users/" + id); err == nil && r.StatusCode == 200 {
+		if r, err := get(b, c, c.URL+"/users/"+id); err == nil && r.StatusCode == 200 {
 			r.Body.Close()
 			break
 		}
@@ -66,7 +80,7 @@ func BenchmarkGetUser(b *testing.B) {
 	var lat []time.Duration
 	for b.Loop() {
 		start := time.Now()
-		r, err := http.Get(c.URL + "/users/" + id)
+		r, err := get(b, c, c.URL+"/users/"+id)
 		if err != nil || r.StatusCode != 200 {
 			b.Fatalf("GET: %v %v", r, err)
 		}
@@ -85,14 +99,14 @@ func BenchmarkWrite(b *testing.B) {
 	var accepted, succeeded, evented []time.Duration
 	for b.Loop() {
 		start := time.Now()
-		resp, m := post(b, c.URL+"/users", `{"name":"Bench","email":"`+email()+`"}`)
+		resp, m := post(b, c, c.URL+"/users", `{"name":"Bench","email":"`+email()+`"}`)
 		if resp.StatusCode != 202 {
 			b.Fatalf("POST %d", resp.StatusCode)
 		}
 		accepted = append(accepted, time.Since(start))
 		loc, id := strings.TrimPrefix(resp.Header.Get("Location"), "/dev"), m["userId"].(string)
 		for {
-			r, err := http.Get(c.URL + loc)
+			r, err := get(b, c, c.URL+loc)
 			if err != nil {
 				b.Fatal(err)
 			}

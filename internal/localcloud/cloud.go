@@ -229,7 +229,12 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 	}
 
 	// The API.
-	if c.Gateway, err = NewGateway(opt.Document, opt.Stage, c.Pools, log); err != nil {
+	doc, err := c.Stack.ResolveDocument(opt.Document)
+	if err != nil {
+		_ = apiLn.Close()
+		return nil, err
+	}
+	if c.Gateway, err = NewGateway(doc, opt.Stage, c.Pools, log); err != nil {
 		_ = apiLn.Close()
 		return nil, err
 	}

@@ -44,7 +44,14 @@ func do(t *testing.T, c *localcloud.Cloud, method, path, body string, headers ..
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	// By default a caller with a key and a token that reads and writes its own users.
+	req.Header.Set("X-Api-Key", cloudtest.TestKey)
+	req.Header.Set("Authorization", cloudtest.Token(t, c, "alice", "users.read users.write"))
 	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] == "" {
+			req.Header.Del(headers[i])
+			continue
+		}
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -76,13 +83,14 @@ func tail(s string) string {
 	return s
 }
 
-// settle polls the request at location until it is no longer pending.
-func settle(t *testing.T, c *localcloud.Cloud, location string) map[string]any {
+// settle polls the request at location until it is no longer pending,
+// as the caller that the headers name (alice by default).
+func settle(t *testing.T, c *localcloud.Cloud, location string, headers ...string) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	path := strings.TrimPrefix(location, "/dev")
 	for time.Now().Before(deadline) {
-		r := expect(t, do(t, c, "GET", path, ""), 200)
+		r := expect(t, do(t, c, "GET", path, "", headers...), 200)
 		if r.body["status"] != "pending" {
 			return r.body
 		}
@@ -165,12 +173,14 @@ func TestContract(t *testing.T) {
 	expect(t, do(t, c, "GET", "/users/0193a4b2-7c3d-7e4f-8a5b-000000000000", ""), 404)
 	expect(t, do(t, c, "GET", "/users?userId=0193a4b2-7c3d-7e4f-8a5b-000000000000", ""), 404)
 	expect(t, do(t, c, "GET", "/users/not-an-id", ""), 400)
-	page := expect(t, do(t, c, "GET", "/users?limit=1", ""), 200)
+	admin := cloudtest.Token(t, c, "root", "users.admin")
+	page := expect(t, do(t, c, "GET", "/users?limit=1", "", "Authorization", admin), 200)
 	if items, _ := page.body["items"].([]any); len(items) != 1 {
 		t.Errorf("page %v", page.body)
 	}
-	expect(t, do(t, c, "GET", "/users?limit=101", ""), 400)
-	expect(t, do(t, c, "GET", "/users?cursor=forged", ""), 400)
+	expect(t, do(t, c, "GET", "/users?limit=101", "", "Authorization", admin), 400)
+	expect(t, do(t, c, "GET", "/users?cursor=forged", "", "Authorization", admin), 400)
+	expect(t, do(t, c, "GET", "/users?limit=1", ""), 403) // only an admin lists
 	expect(t, do(t, c, "GET", "/requests/made-up", ""), 404)
 	r405 := expect(t, do(t, c, "POST", "/requests/x", "{}"), 405)
 	if r405.header.Get("Allow") == "" {
@@ -205,9 +215,12 @@ func TestContract(t *testing.T) {
 		t.Fatalf("DELETE: %v", st)
 	}
 	expect(t, do(t, c, "GET", "/users/"+id, ""), 404)
-	gone := expect(t, do(t, c, "PATCH", "/users/"+id, `{"age":40}`, "Content-Type", "application/merge-patch+json"), 202)
-	if st := settle(t, c, gone.header.Get("Location")); st["status"] != "failed" {
-		t.Fatalf("write after delete: %v", st)
+	// A write to a user that no longer exists: 403 at once for its owner (as for
+	// anyone's user but their own), accepted and then failed as not-found for an admin.
+	expect(t, do(t, c, "PATCH", "/users/"+id, `{"age":40}`, "Content-Type", "application/merge-patch+json"), 403)
+	gone := expect(t, do(t, c, "PATCH", "/users/"+id, `{"age":40}`, "Content-Type", "application/merge-patch+json", "Authorization", admin), 202)
+	if st := settle(t, c, gone.header.Get("Location"), "Authorization", admin); st["status"] != "failed" || !strings.HasSuffix(fmt.Sprint(st["error"].(map[string]any)["type"]), "/not-found") {
+		t.Fatalf("an admin's write after delete: %v", st)
 	}
 	evs := waitEvents(t, c, id, 4)
 	types := []string{}

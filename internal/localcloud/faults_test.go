@@ -16,9 +16,9 @@ import (
 // applied twice: every user ends at version 1 with exactly one event.
 func TestCrashAfterWrite(t *testing.T) {
 	c := cloudtest.Start(t, "faultinject", localcloud.Options{RetryDelay: 200 * time.Millisecond,
-		ExtraEnv: map[string]string{"USERSAPI_FAULTS": "dynamodb.crash_after_write=0.3"}})
+		ExtraEnv: map[string]string{"USERSAPI_FAULTS": "dynamodb.crash_after_write=0.5"}})
 	var ids, locs []string
-	for range 8 {
+	for range 16 {
 		r := expect(t, do(t, c, "POST", "/users", `{"name":"Crash","email":"`+email()+`"}`), 202)
 		ids = append(ids, r.body["userId"].(string))
 		locs = append(locs, r.header.Get("Location"))

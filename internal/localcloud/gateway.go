@@ -126,7 +126,9 @@ func remarshal(in, out any) error {
 	return json.Unmarshal(b, out)
 }
 
-var functionRef = regexp.MustCompile(`\$\{(\w+)\.Arn\}`)
+// functionRef finds the function an integration URI invokes: ${Name.Arn}
+// in the document as written, or the function ARN once resolved.
+var functionRef = regexp.MustCompile(`\$\{(\w+)\.Arn\}|:function:(\w+)/invocations`)
 
 // integration returns the pool that an operation's aws_proxy integration invokes.
 func (g *Gateway) integration(ext map[string]any) (*runtimeapi.Pool, error) {
@@ -142,9 +144,10 @@ func (g *Gateway) integration(ext map[string]any) (*runtimeapi.Pool, error) {
 	if m == nil {
 		return nil, fmt.Errorf("integration uri %s names no function", b)
 	}
-	pool, ok := g.functions[string(m[1])]
+	name := string(m[1]) + string(m[2])
+	pool, ok := g.functions[name]
 	if !ok {
-		return nil, fmt.Errorf("integration names %s, which the template does not declare", m[1])
+		return nil, fmt.Errorf("integration names %s, which the template does not declare", name)
 	}
 	return pool, nil
 }

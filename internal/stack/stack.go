@@ -39,9 +39,10 @@ type Stack struct {
 	params    map[string]any
 	Resources map[string]*Resource
 
-	globals map[string]map[string]any  // the template's Globals section, resolved
-	props   map[string]json.RawMessage // each resource's Properties, resolved
-	types   map[string]string          // each resource's Type
+	defaults map[string]any             // the template's parameter defaults (lists split)
+	globals  map[string]map[string]any  // the template's Globals section, resolved
+	props    map[string]json.RawMessage // each resource's Properties, resolved
+	types    map[string]string          // each resource's Type
 }
 
 // Load reads the template at path with the given parameter values (others
@@ -105,6 +106,10 @@ func (s *Stack) Resolve() error {
 		return fmt.Errorf("template %s: %w", s.path, err)
 	}
 	var raw struct {
+		Parameters map[string]struct {
+			Type    string
+			Default any
+		}
 		Globals   map[string]map[string]any
 		Resources map[string]json.RawMessage
 	}
@@ -112,6 +117,18 @@ func (s *Stack) Resolve() error {
 		return fmt.Errorf("template %s: %w", s.path, err)
 	}
 	s.globals = raw.Globals
+	s.defaults = map[string]any{}
+	for name, p := range raw.Parameters {
+		if d, ok := p.Default.(string); ok && p.Type == "CommaDelimitedList" {
+			var list []any
+			for _, v := range strings.Split(d, ",") {
+				list = append(list, strings.TrimSpace(v))
+			}
+			s.defaults[name] = list
+			continue
+		}
+		s.defaults[name] = p.Default
+	}
 	s.props = map[string]json.RawMessage{}
 	s.types = map[string]string{}
 	for id, b := range raw.Resources {
@@ -154,6 +171,9 @@ func (s *Stack) ref(_ string, input, template any) any {
 		return r.Ref
 	}
 	if v, ok := s.params[name]; ok {
+		return v
+	}
+	if v, ok := s.defaults[name]; ok {
 		return v
 	}
 	return intrinsics.Ref("Ref", name, template)
@@ -257,4 +277,21 @@ func (s *Stack) IDs(typ string) []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// ResolveDocument resolves the intrinsic functions in a document that the
+// template includes (api/openapi.yaml through AWS::Include) against this
+// stack, as CloudFormation does when it includes it.
+func (s *Stack) ResolveDocument(data []byte) ([]byte, error) {
+	out, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{
+		IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
+			"Ref":        s.ref,
+			"Fn::GetAtt": s.getAtt,
+			"Fn::Sub":    s.sub,
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resolve the API document: %w", err)
+	}
+	return out, nil
 }

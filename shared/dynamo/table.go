@@ -231,9 +231,13 @@ func (t *Table) transaction(cmd users.Command, cur userItem, exists bool, next u
 		if !cmd.Admin {
 			// The owner is checked again in the write itself (OWASP API1): a
 			// user that changed hands since the read fails here, not silently.
-			put.ConditionExpression = aws.String("version = :v AND #owner = :owner")
 			put.ExpressionAttributeNames = map[string]string{"#owner": "owner"}
-			put.ExpressionAttributeValues[":owner"] = &types.AttributeValueMemberS{Value: cmd.Owner}
+			if cmd.Owner == "" {
+				put.ConditionExpression = aws.String("version = :v AND attribute_not_exists(#owner)")
+			} else {
+				put.ConditionExpression = aws.String("version = :v AND #owner = :owner")
+				put.ExpressionAttributeValues[":owner"] = &types.AttributeValueMemberS{Value: cmd.Owner}
+			}
 		}
 	} else {
 		put.ConditionExpression = aws.String("attribute_not_exists(pk)")

@@ -43,6 +43,9 @@ func Cloud(tb testing.TB) *localcloud.Cloud {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			cloud, err = localcloud.Start(ctx, localcloud.Options{Root: Root(), BinDir: bin, Log: Log, RetryDelay: 200 * time.Millisecond})
+			if err == nil {
+				addTestKey(cloud)
+			}
 		}
 	})
 	if err != nil {
@@ -125,7 +128,26 @@ func Start(tb testing.TB, tags string, opt localcloud.Options) *localcloud.Cloud
 		tb.Fatalf("local cloud: %v\n%s", err, Log.String())
 	}
 	tb.Cleanup(c.Close)
+	addTestKey(c)
 	return c
+}
+
+// TestKey is an API key on no usage plan, which the tests' clouds accept
+// besides the template's: the throttling of the usage plans has tests of its own.
+const TestKey = "test-key-without-a-usage-plan"
+
+func addTestKey(c *localcloud.Cloud) {
+	c.Gateway.SetAPIKeys(append(append([]*localcloud.APIKey(nil), c.APIKeys...), &localcloud.APIKey{Name: "TestKey", Value: TestKey}))
+}
+
+// Token returns "Bearer <a token>" for sub with scopes, from c's issuer.
+func Token(tb testing.TB, c *localcloud.Cloud, sub, scopes string) string {
+	tb.Helper()
+	tok, err := c.Issuer.Token(sub, scopes, time.Hour)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return "Bearer " + tok
 }
 
 type syncBuffer struct {

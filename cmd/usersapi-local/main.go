@@ -83,7 +83,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 usersapi is ready (in %.1fs).
 
   API         %s
-  try         curl -s -X POST %s/users -H 'Content-Type: application/json' -d '{"name":"Ada Lovelace","email":"ada@example.com"}'
+  try         curl -s -X POST %s/users -H "x-api-key: <api key>" -H "Authorization: Bearer $(bin/usersapi-local token)" \
+                -H 'Content-Type: application/json' -d '{"name":"Ada Lovelace","email":"ada@example.com"}'
   events      %s/_local/events
   api key     %s
   token       bin/usersapi-local token --sub alice --scope "users.read users.write"   (JWKS: %s/_local/jwks.json)

@@ -9,7 +9,7 @@ export USERSAPI_TOOLS := $(TOOLS)
 FUNCTIONS := read ingest worker stream authorizer
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w' -buildvcs=false
 
-.PHONY: all tools build lambda test unit lint lint-template run invoke bench clean
+.PHONY: all tools build lambda test unit lint lint-template run invoke fuzz bench clean
 
 all: build
 
@@ -54,6 +54,15 @@ run: tools build
 invoke: tools build
 	@go build -o bin/usersapi-local ./cmd/usersapi-local
 	@bin/usersapi-local invoke $(FN) -e $(EVENT)
+
+## fuzz: a short run of every fuzz target (their seed corpora run in every `make test`).
+FUZZTIME ?= 10s
+fuzz:
+	@for t in ./functions/ingest:FuzzDecodeInput ./functions/ingest:FuzzDecodePatch ./shared/signed:FuzzOpen \
+	          ./shared/dynamo:FuzzStartKey ./functions/authorizer:FuzzParse; do \
+	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg, $(FUZZTIME))"; \
+	  go test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./...

@@ -88,13 +88,9 @@ func (t *Table) List(ctx context.Context, limit int, next []byte) (Page, error) 
 		Limit:                     aws.Int32(int32(limit)),
 	}
 	if next != nil {
-		var k map[string]string
-		if err := json.Unmarshal(next, &k); err != nil || k["pk"] == "" || k["id"] == "" || k["listPk"] != listAll || len(k) != 3 {
-			return Page{}, users.Errorf(users.Invalid, "the cursor is not valid")
-		}
-		in.ExclusiveStartKey = map[string]types.AttributeValue{}
-		for name, v := range k {
-			in.ExclusiveStartKey[name] = &types.AttributeValueMemberS{Value: v}
+		var err error
+		if in.ExclusiveStartKey, err = startKey(next); err != nil {
+			return Page{}, err
 		}
 	}
 	out, err := t.client.Query(ctx, in)
@@ -125,6 +121,21 @@ func (t *Table) List(ctx context.Context, limit int, next []byte) (Page, error) 
 		p.Next, _ = json.Marshal(k)
 	}
 	return p, nil
+}
+
+// startKey decodes a listing position (the JSON of a LastEvaluatedKey) into
+// an ExclusiveStartKey, or says it is no position List returned.
+func startKey(next []byte) (map[string]types.AttributeValue, error) {
+	var k map[string]string
+	if err := json.Unmarshal(next, &k); err != nil || k["id"] == "" || k["listPk"] != listAll || len(k) != 3 ||
+		k["pk"] != userPrefix+k["id"] {
+		return nil, users.Errorf(users.Invalid, "the cursor is not valid")
+	}
+	key := map[string]types.AttributeValue{}
+	for name, v := range k {
+		key[name] = &types.AttributeValueMemberS{Value: v}
+	}
+	return key, nil
 }
 
 // Request returns the recorded outcome of the request with id, and false when

@@ -9,7 +9,7 @@ import (
 func TestCaller(t *testing.T) {
 	alice := users.User{Owner: "alice"}
 	tests := []struct {
-		scopes                string
+		scopes                   string
 		read, write, admin, owns bool
 	}{
 		{"", false, false, false, true},

@@ -323,3 +323,30 @@ func TestServiceMapAfterPOST(t *testing.T) {
 		t.Error("the POST's trace is not listed with its user_id annotation")
 	}
 }
+
+// TestValuesStoredExactly: quotes, HTML, Unicode and control characters are
+// stored and returned as sent, never interpreted; fields a client may not set
+// are refused.
+func TestValuesStoredExactly(t *testing.T) {
+	c := cloudtest.Cloud(t)
+	name := "<script>alert(\"x\")</script> 'q' & \\ 日本語 😀 \u0000\u001b\u200b"
+	body, _ := json.Marshal(map[string]any{"name": name, "email": email()})
+	r := expect(t, do(t, c, "POST", "/users", string(body)), 202)
+	settle(t, c, r.header.Get("Location"))
+	id := r.body["userId"].(string)
+	u := expect(t, do(t, c, "GET", "/users/"+id, ""), 200)
+	if u.body["name"] != name {
+		t.Fatalf("stored %q, sent %q", u.body["name"], name)
+	}
+	if ct := u.header.Get("Content-Type"); ct != "application/json" || u.header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("headers %v", u.header)
+	}
+	evs := waitEvents(t, c, id, 1)
+	if n := evs[0]["new"].(map[string]any)["name"]; n != name {
+		t.Errorf("the event carries %q", n)
+	}
+	for _, field := range []string{`"id":"0193a4b2-7c3d-7e4f-8a5b-6c7d8e9f0a1b"`, `"version":7`, `"createdAt":"2020-01-01T00:00:00Z"`, `"updatedAt":"2020-01-01T00:00:00Z"`, `"owner":"mallory"`, `"isAdmin":true`} {
+		expect(t, do(t, c, "POST", "/users", `{"name":"M","email":"`+email()+`",`+field+`}`), 400)
+		expect(t, do(t, c, "PATCH", "/users/"+id, `{`+field+`}`, "Content-Type", "application/merge-patch+json"), 400)
+	}
+}

@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -25,8 +29,16 @@ type finder interface {
 	Get(ctx context.Context, id users.ID) (users.User, error)
 }
 
+// keyStore remembers Idempotency-Keys; *dynamo.Keys has it.
+type keyStore interface {
+	Begin(ctx context.Context, key, fingerprint string) (string, error)
+	Complete(ctx context.Context, key, answer string) error
+	Abandon(ctx context.Context, key string) error
+}
+
 type handler struct {
 	users     finder
+	keys      keyStore
 	queue     sender
 	ids       *requestid.Issuer
 	newUserID func() (users.ID, error)
@@ -90,6 +102,92 @@ func (h *handler) accept(ctx context.Context, req *events.APIGatewayProxyRequest
 		}
 	}
 
+	key, err := idempotencyKey(apigw.Header(req, "Idempotency-Key"))
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	if key != "" {
+		// Scoped to the caller: its API key and its subject.
+		key = digest(req.RequestContext.Identity.APIKeyID, caller.Subject, key)
+		fingerprint := digest(req.HTTPMethod, req.Path, apigw.Header(req, "If-Match"), apigw.Header(req, "Content-Type"), req.Body)
+		answer, err := h.keys.Begin(ctx, key, fingerprint)
+		if err != nil {
+			return events.APIGatewayProxyResponse{}, err
+		}
+		if answer != "" {
+			return replay(answer)
+		}
+	}
+	resp, err := h.enqueue(ctx, req, caller, &cmd)
+	if key == "" {
+		return resp, err
+	}
+	if err != nil {
+		if aerr := h.keys.Abandon(ctx, key); aerr != nil {
+			h.log.ErrorContext(ctx, "abandon idempotency key", "err", aerr)
+		}
+		return resp, err
+	}
+	answer, _ := json.Marshal(storedAnswer{Body: resp.Body, Location: resp.Headers["Location"]})
+	if err := h.keys.Complete(ctx, key, string(answer)); err != nil {
+		// The write is accepted; a retry with the key will get 409 until the key
+		// expires rather than a second effect.
+		h.log.ErrorContext(ctx, "complete idempotency key", "err", err)
+	}
+	return resp, nil
+}
+
+// storedAnswer is the 202 remembered for an Idempotency-Key.
+type storedAnswer struct {
+	Body     string `json:"body"`
+	Location string `json:"location"`
+}
+
+func replay(answer string) (events.APIGatewayProxyResponse, error) {
+	var a storedAnswer
+	if err := json.Unmarshal([]byte(answer), &a); err != nil {
+		return events.APIGatewayProxyResponse{}, fmt.Errorf("stored answer: %w", err)
+	}
+	resp := apigw.JSON(http.StatusAccepted, json.RawMessage(a.Body))
+	resp.Headers["Location"] = a.Location
+	resp.Headers["Idempotent-Replayed"] = "true"
+	return resp, nil
+}
+
+// idempotencyKey parses an Idempotency-Key header: a structured-field string
+// ("abc", as the IETF httpapi draft has it) or the bare token (abc), which
+// are the same key.
+func idempotencyKey(h string) (string, error) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return "", nil
+	}
+	if len(h) >= 2 && h[0] == '"' && h[len(h)-1] == '"' {
+		h = h[1 : len(h)-1]
+	}
+	ok := len(h) > 0 && len(h) <= 255
+	for _, r := range h {
+		ok = ok && r > ' ' && r < 0x7f && r != '"' && r != '\\'
+	}
+	if !ok {
+		return "", &users.Error{Kind: users.Invalid, Detail: "the Idempotency-Key is not valid",
+			Fields: []users.FieldError{{Field: "Idempotency-Key", Reason: "must be 1 to 255 printable ASCII characters, optionally in double quotes"}}}
+	}
+	return h, nil
+}
+
+// digest hashes its parts, each one apart, into a hex string.
+func digest(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// enqueue issues the request id, queues cmd and answers 202.
+func (h *handler) enqueue(ctx context.Context, req *events.APIGatewayProxyRequest, caller users.Caller, cmd *users.Command) (events.APIGatewayProxyResponse, error) {
+	op := cmd.Op
 	id, claims, err := h.ids.Issue(cmd.UserID, op, caller.Subject)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
@@ -97,7 +195,7 @@ func (h *handler) accept(ctx context.Context, req *events.APIGatewayProxyRequest
 	cmd.RequestID, cmd.AcceptedAt = id, claims.AcceptedAt
 	err = trace.Capture(ctx, "enqueue", func(ctx context.Context) error {
 		cmd.Trace = trace.Header(ctx)
-		return h.queue.Send(ctx, cmd)
+		return h.queue.Send(ctx, *cmd)
 	}, "user_id", string(cmd.UserID), "operation", string(op))
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err

@@ -51,13 +51,40 @@ func (o owners) Get(_ context.Context, id users.ID) (users.User, error) {
 	return users.User{ID: id, Owner: owner, Version: 3}, nil
 }
 
+// memoryKeys is a keyStore in memory.
+type memoryKeys map[string][2]string // key: fingerprint, answer
+
+func (m memoryKeys) Begin(_ context.Context, key, fp string) (string, error) {
+	v, ok := m[key]
+	switch {
+	case !ok:
+		m[key] = [2]string{fp, ""}
+		return "", nil
+	case v[0] != fp:
+		return "", users.Errorf(users.KeyReused, "reused")
+	case v[1] == "":
+		return "", users.Errorf(users.Conflict, "in progress")
+	}
+	return v[1], nil
+}
+
+func (m memoryKeys) Complete(_ context.Context, key, answer string) error {
+	m[key] = [2]string{m[key][0], answer}
+	return nil
+}
+
+func (m memoryKeys) Abandon(_ context.Context, key string) error {
+	delete(m, key)
+	return nil
+}
+
 func newHandler(t testing.TB) (*handler, *recorder) {
 	k, err := signed.NewKey(strings.Repeat("k", 32))
 	if err != nil {
 		t.Fatal(err)
 	}
 	q := &recorder{}
-	return &handler{users: owners{uid: "alice", "0193a4b2-8d4e-7f50-9b6c-7d8e9f0a1b2c": "alice", "0193a4b2-9e5f-7061-ac7d-8e9f0a1b2c3d": "alice"}, queue: q, ids: requestid.NewIssuer(k), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	return &handler{keys: memoryKeys{}, users: owners{uid: "alice", "0193a4b2-8d4e-7f50-9b6c-7d8e9f0a1b2c": "alice", "0193a4b2-9e5f-7061-ac7d-8e9f0a1b2c3d": "alice"}, queue: q, ids: requestid.NewIssuer(k), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		newUserID: func() (users.ID, error) { return "0193a4b2-7c3d-7e4f-8a5b-000000000042", nil }}, q
 }
 
@@ -244,4 +271,39 @@ func as(req events.APIGatewayProxyRequest, sub, scopes string) events.APIGateway
 		req.RequestContext.Authorizer = map[string]any{"principalId": sub, "sub": sub, "scopes": scopes}
 	}
 	return req
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	h, q := newHandler(t)
+	post := func(key, body string) events.APIGatewayProxyResponse {
+		resp, err := h.Handle(context.Background(), write("POST", "/users", "/users", "", body, map[string]string{"Idempotency-Key": key}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	first := post(`"abc"`, `{"name":"Ada","email":"ada@example.com"}`)
+	again := post(`abc`, `{"name":"Ada","email":"ada@example.com"}`) // a bare token is the same key
+	if first.StatusCode != 202 || again.StatusCode != 202 || first.Body != again.Body || again.Headers["Location"] != first.Headers["Location"] {
+		t.Fatalf("first %d %s, again %d %s", first.StatusCode, first.Body, again.StatusCode, again.Body)
+	}
+	if len(q.sent) != 1 {
+		t.Fatalf("%d messages sent for one key, want 1", len(q.sent))
+	}
+	if r := post(`"abc"`, `{"name":"Grace","email":"grace@example.com"}`); r.StatusCode != 422 {
+		t.Fatalf("the key with another body: %d, want 422", r.StatusCode)
+	}
+	for _, bad := range []string{`"a b"`, `"` + strings.Repeat("k", 256) + `"`, `"é"`} {
+		if r := post(bad, `{"name":"Ada","email":"ada@example.com"}`); r.StatusCode != 400 {
+			t.Errorf("key %s: %d, want 400", bad, r.StatusCode)
+		}
+	}
+	q.err = errors.New("down")
+	if r := post(`"k2"`, `{"name":"Ada","email":"ada@example.com"}`); r.StatusCode != 503 {
+		t.Fatalf("queue down: %d", r.StatusCode)
+	}
+	q.err = nil
+	if r := post(`"k2"`, `{"name":"Ada","email":"ada@example.com"}`); r.StatusCode != 202 {
+		t.Fatalf("a retry after a 503 is accepted afresh: %d", r.StatusCode)
+	}
 }

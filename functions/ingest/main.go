@@ -36,6 +36,7 @@ func main() {
 	db := dynamo.NewClient(awsCfg, awsenv.Endpoint(os.Getenv, "DYNAMODB"))
 	h := &handler{
 		users:     dynamo.NewTable(db, cfg.usersTable, ""),
+		keys:      dynamo.NewKeys(db, cfg.keysTable),
 		queue:     queue.NewSender(queue.NewClient(awsCfg, awsenv.Endpoint(os.Getenv, "SQS")), cfg.queueURL),
 		ids:       requestid.NewIssuer(cfg.key),
 		newUserID: newUserID,
@@ -51,14 +52,14 @@ func newUserID() (users.ID, error) {
 }
 
 type config struct {
-	queueURL, usersTable string
-	key                  signed.Key
+	queueURL, usersTable, keysTable string
+	key                             signed.Key
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
-	c := config{queueURL: getenv("QUEUE_URL"), usersTable: getenv("USERS_TABLE")}
-	if c.queueURL == "" || c.usersTable == "" {
-		return config{}, errMissing("QUEUE_URL and USERS_TABLE")
+	c := config{queueURL: getenv("QUEUE_URL"), usersTable: getenv("USERS_TABLE"), keysTable: getenv("IDEMPOTENCY_TABLE")}
+	if c.queueURL == "" || c.usersTable == "" || c.keysTable == "" {
+		return config{}, errMissing("QUEUE_URL, USERS_TABLE and IDEMPOTENCY_TABLE")
 	}
 	var err error
 	c.key, err = signed.NewKey(getenv("SIGNING_KEY"))

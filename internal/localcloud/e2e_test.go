@@ -350,3 +350,26 @@ func TestValuesStoredExactly(t *testing.T) {
 		expect(t, do(t, c, "PATCH", "/users/"+id, `{`+field+`}`, "Content-Type", "application/merge-patch+json"), 400)
 	}
 }
+
+// TestIdempotencyKeys: the same key and body from the same caller get the very
+// same 202 and one effect; another body gets 422; another caller's same key is
+// another key.
+func TestIdempotencyKeys(t *testing.T) {
+	c := cloudtest.Cloud(t)
+	key := `"` + uuid.NewString() + `"`
+	body := `{"name":"Once","email":"` + email() + `"}`
+	first := expect(t, do(t, c, "POST", "/users", body, "Idempotency-Key", key), 202)
+	again := expect(t, do(t, c, "POST", "/users", body, "Idempotency-Key", strings.Trim(key, `"`)), 202)
+	if first.raw != again.raw || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("first %s, again %s", first.raw, again.raw)
+	}
+	settle(t, c, first.header.Get("Location"))
+	expect(t, do(t, c, "POST", "/users", `{"name":"Twice","email":"`+email()+`"}`, "Idempotency-Key", key), 422)
+	bob := expect(t, do(t, c, "POST", "/users", body, "Idempotency-Key", key, "Authorization", cloudtest.Token(t, c, "bob", "users.write")), 202)
+	if bob.body["requestId"] == first.body["requestId"] {
+		t.Fatal("another caller's key replayed alice's answer")
+	}
+	if evs := waitEvents(t, c, first.body["userId"].(string), 1); len(evs) != 1 {
+		t.Fatalf("%d events for one create", len(evs))
+	}
+}

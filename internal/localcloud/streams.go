@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -96,12 +97,28 @@ func (p *streamPoller) shard(ctx context.Context, shardID string) {
 		return
 	}
 	iter := it.ShardIterator
+	lastSeq := "" // the last record read, to resume after an iterator goes stale
 	var pending []st.Record
 	var firstSeen time.Time
 	for ctx.Err() == nil && (iter != nil || len(pending) > 0) {
 		if iter != nil && len(pending) < p.m.BatchSize {
 			out, err := p.streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(1000)})
 			if err != nil {
+				var trimmed *st.TrimmedDataAccessException
+				var expired *st.ExpiredIteratorException
+				if errors.As(err, &trimmed) || errors.As(err, &expired) {
+					// DynamoDB Local lets an iterator go stale: take a new one
+					// where this one stopped, as Lambda's poller does.
+					in := &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(p.m.StreamARN), ShardId: aws.String(shardID),
+						ShardIteratorType: st.ShardIteratorTypeTrimHorizon}
+					if lastSeq != "" {
+						in.ShardIteratorType, in.SequenceNumber = st.ShardIteratorTypeAfterSequenceNumber, aws.String(lastSeq)
+					}
+					if it, err := p.streams.GetShardIterator(ctx, in); err == nil {
+						iter = it.ShardIterator
+						continue
+					}
+				}
 				if ctx.Err() == nil {
 					p.log.Warn("get records", "shard", shardID, "err", err)
 				}
@@ -109,6 +126,9 @@ func (p *streamPoller) shard(ctx context.Context, shardID string) {
 				continue
 			}
 			iter = out.NextShardIterator
+			if n := len(out.Records); n > 0 {
+				lastSeq = aws.ToString(out.Records[n-1].Dynamodb.SequenceNumber)
+			}
 			for _, r := range out.Records {
 				if p.keep(r) {
 					pending = append(pending, r)

@@ -42,6 +42,7 @@ var statusOf = map[users.Kind]int{
 	users.Forbidden:          http.StatusForbidden,
 	users.Unauthorized:       http.StatusUnauthorized,
 	users.Unavailable:        http.StatusServiceUnavailable,
+	users.KeyReused:          http.StatusUnprocessableEntity,
 }
 
 // StatusOf returns the HTTP status of errors of kind k.

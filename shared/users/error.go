@@ -20,6 +20,7 @@ const (
 	Forbidden                      // the caller may not do this
 	Unauthorized                   // the caller is not authenticated
 	Unavailable                    // a dependency is down; try again later
+	KeyReused                      // an Idempotency-Key came back with another request
 )
 
 var kindNames = [...]string{
@@ -32,6 +33,7 @@ var kindNames = [...]string{
 	Forbidden:          "forbidden",
 	Unauthorized:       "unauthorized",
 	Unavailable:        "unavailable",
+	KeyReused:          "idempotency-key-reused",
 }
 
 // String returns the kind's slug, as used in problem types ("not-found").

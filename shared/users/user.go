@@ -29,14 +29,12 @@ var phoneRE = regexp.MustCompile(PhonePattern)
 // creation time and never reused.
 type ID string
 
-var idRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-
 // IDPattern is the pattern every ID matches.
 const IDPattern = `^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`
 
 // ParseID returns s as an ID, or an Invalid error when s is not a lowercase UUIDv7.
 func ParseID(s string) (ID, error) {
-	if !idRE.MatchString(s) {
+	if !validID(s) {
 		return "", &Error{Kind: Invalid, Detail: "the user id is not valid",
 			Fields: []FieldError{{Field: "id", Reason: "must be a lowercase UUIDv7"}}}
 	}

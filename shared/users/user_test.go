@@ -177,7 +177,7 @@ func TestChangeEventID(t *testing.T) {
 }
 
 func TestKindNames(t *testing.T) {
-	for k := users.Internal; k <= users.Unavailable; k++ {
+	for k := users.Internal; k <= users.KeyReused; k++ {
 		if users.ParseKind(k.String()) != k {
 			t.Errorf("kind %d: %q does not parse back", k, k)
 		}

@@ -25,6 +25,7 @@ const usage = `usersapi-local runs the users API locally, from template.yaml, wi
 Usage:
   usersapi-local run [--addr ADDR] [--data DIR] [--stage STAGE]   the whole pipeline (make run)
   usersapi-local invoke <LogicalId> -e FILE                     run one function once, like sam local invoke
+  usersapi-local dlq list|redrive [--addr ADDR]                 the dead-letter queues of a running make run
   usersapi-local token [--sub S] [--scope "users.read users.write"]   a development JWT the local authorizer accepts
 `
 
@@ -47,6 +48,8 @@ func main() {
 			stop()
 			os.Exit(code)
 		}
+	case "dlq":
+		err = dlq(os.Args[2:], os.Stdout)
 	case "token":
 		err = token(os.Args[2:], os.Stdout)
 	case "-h", "--help", "help":

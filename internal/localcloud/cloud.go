@@ -248,6 +248,8 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 	mux.Handle("/", c.XRay.API(stack.StackName+"-api", opt.Stage, c.Gateway))
 	(&Pages{XRay: c.XRay, Bus: c.Bus}).Register(mux)
 	mux.Handle("GET /_local/events", loopbackOnly(http.HandlerFunc(c.handleEvents)))
+	mux.Handle("GET /_local/dlq", loopbackOnly(http.HandlerFunc(c.handleDLQ)))
+	mux.Handle("POST /_local/dlq/redrive", loopbackOnly(http.HandlerFunc(c.handleDLQ)))
 	mux.Handle("GET /_local/jwks.json", c.Issuer)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	c.servers = append(c.servers, srv)

@@ -20,6 +20,10 @@ import (
 	"github.com/usersapi/usersapi/internal/browsertest"
 	"github.com/usersapi/usersapi/internal/localcloud"
 	"github.com/usersapi/usersapi/internal/localcloud/cloudtest"
+	"github.com/usersapi/usersapi/shared/queue"
+	"github.com/usersapi/usersapi/shared/requestid"
+	"github.com/usersapi/usersapi/shared/signed"
+	"github.com/usersapi/usersapi/shared/users"
 )
 
 func TestMain(m *testing.M) {
@@ -372,4 +376,61 @@ func TestIdempotencyKeys(t *testing.T) {
 	if evs := waitEvents(t, c, first.body["userId"].(string), 1); len(evs) != 1 {
 		t.Fatalf("%d events for one create", len(evs))
 	}
+}
+
+// TestRedrive: a command parked in the DLQ (as after an outage) is listed,
+// and once redriven, it is applied and its request's status says so.
+func TestRedrive(t *testing.T) {
+	c := cloudtest.Cloud(t)
+	ctx := context.Background()
+	id, err := uuid.NewV7()
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer, err := signedIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqID, claims, err := issuer.Issue(users.ID(id.String()), users.Create, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := queue.Encode(users.Command{RequestID: reqID, Op: users.Create, UserID: users.ID(id.String()), AcceptedAt: claims.AcceptedAt,
+		Owner: "alice", Input: users.Input{Name: "Parked", Email: email()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dlqURL := c.Stack.Resources["WriteDLQ"].Attr["QueueUrl"]
+	if _, err := c.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(dlqURL), MessageBody: aws.String(string(body)),
+		MessageGroupId: aws.String(id.String()), MessageDeduplicationId: aws.String(reqID)}); err != nil {
+		t.Fatal(err)
+	}
+	if st := expect(t, do(t, c, "GET", "/requests/"+reqID, ""), 200); st.body["status"] != "pending" {
+		t.Fatalf("before the redrive: %v", st.body)
+	}
+	dls, err := c.DeadLetters(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, dl := range dls {
+		found = found || (strings.Contains(dl.Body, reqID) && dl.Source == "WriteQueue")
+	}
+	if !found {
+		t.Fatalf("the parked message is not listed: %+v", dls)
+	}
+	if n, err := c.Redrive(ctx); err != nil || n < 1 {
+		t.Fatalf("redrive: %d, %v", n, err)
+	}
+	if st := settle(t, c, "/dev/requests/"+reqID); st["status"] != "succeeded" {
+		t.Fatalf("after the redrive: %v", st)
+	}
+}
+
+func signedIssuer() (*requestid.Issuer, error) {
+	k, err := signed.NewKey(localcloud.DevSigningKey)
+	if err != nil {
+		return nil, err
+	}
+	return requestid.NewIssuer(k), nil
 }

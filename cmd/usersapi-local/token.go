@@ -1,12 +1,9 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/usersapi/usersapi/internal/localcloud"
@@ -22,7 +19,7 @@ func token(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	root, err := repoRoot()
+	root, err := localcloud.FindRoot()
 	if err != nil {
 		return err
 	}
@@ -36,21 +33,4 @@ func token(args []string, out io.Writer) error {
 	}
 	fmt.Fprintln(out, tok)
 	return nil
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "template.yaml")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no template.yaml here or above: run from the usersapi repository")
-		}
-		dir = parent
-	}
 }

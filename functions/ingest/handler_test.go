@@ -145,16 +145,16 @@ func TestWrites(t *testing.T) {
 		{"bad if-match", write("DELETE", "/users/{id}", "/users/"+uid, uid, "", map[string]string{"If-Match": `W/"3"`}), 400, "", nil},
 		{"if-match zero", write("DELETE", "/users/{id}", "/users/"+uid, uid, "", map[string]string{"If-Match": `"0"`}), 400, "", nil},
 		{"GET is not ours", write("GET", "/users", "/users", "", "", nil), 405, "", nil},
-		{"another caller's user", as(write("DELETE", "/users/{id}", "/users/"+uid, uid, "", nil), "bob", "users.write"), 403, "", nil},
+		{"another caller's user", eventstest.As(write("DELETE", "/users/{id}", "/users/"+uid, uid, "", nil), "bob", "users.write"), 403, "", nil},
 		{"a user that does not exist", write("DELETE", "/users/{id}", "/users/x", "0193a4b2-7c3d-7e4f-8a5b-00000000dead", "", nil), 403, "", nil},
-		{"an admin, a user that does not exist", as(write("DELETE", "/users/{id}", "/users/x", "0193a4b2-7c3d-7e4f-8a5b-00000000dead", "", nil), "root", "users.admin"), 202, users.Delete, nil},
-		{"an admin, another's user", as(write("PATCH", "/users/{id}", "/users/"+uid, uid, `{}`, map[string]string{"Content-Type": "application/merge-patch+json"}), "root", "users.admin"), 202, users.PatchOp, func(t *testing.T, cmd users.Command) {
+		{"an admin, a user that does not exist", eventstest.As(write("DELETE", "/users/{id}", "/users/x", "0193a4b2-7c3d-7e4f-8a5b-00000000dead", "", nil), "root", "users.admin"), 202, users.Delete, nil},
+		{"an admin, another's user", eventstest.As(write("PATCH", "/users/{id}", "/users/"+uid, uid, `{}`, map[string]string{"Content-Type": "application/merge-patch+json"}), "root", "users.admin"), 202, users.PatchOp, func(t *testing.T, cmd users.Command) {
 			if !cmd.Admin || cmd.Owner != "root" {
 				t.Errorf("cmd %+v", cmd)
 			}
 		}},
-		{"read scope only", as(write("POST", "/users", "/users", "", ada, nil), "alice", "users.read"), 403, "", nil},
-		{"no authorizer context", as(write("POST", "/users", "/users", "", ada, nil), "", ""), 401, "", nil},
+		{"read scope only", eventstest.As(write("POST", "/users", "/users", "", ada, nil), "alice", "users.read"), 403, "", nil},
+		{"no authorizer context", eventstest.As(write("POST", "/users", "/users", "", ada, nil), "", ""), 401, "", nil},
 		{"unknown route", write("POST", "/admin", "/admin", "", ada, nil), 404, "", nil},
 	}
 	for _, tt := range tests {
@@ -262,15 +262,6 @@ func TestAWSSampleEvent(t *testing.T) {
 	if err != nil || resp.StatusCode != 404 || len(q.sent) != 0 {
 		t.Fatalf("status %d, err %v, sent %d", resp.StatusCode, err, len(q.sent))
 	}
-}
-
-// as makes req come from sub with scopes; no sub: no authorizer context.
-func as(req events.APIGatewayProxyRequest, sub, scopes string) events.APIGatewayProxyRequest {
-	req.RequestContext.Authorizer = nil
-	if sub != "" {
-		req.RequestContext.Authorizer = map[string]any{"principalId": sub, "sub": sub, "scopes": scopes}
-	}
-	return req
 }
 
 func TestIdempotencyKey(t *testing.T) {

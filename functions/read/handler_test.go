@@ -84,15 +84,6 @@ func request(method, resource, path string, params map[string]string, query map[
 	}
 }
 
-// as makes req come from sub with scopes; no sub: no authorizer context.
-func as(req events.APIGatewayProxyRequest, sub, scopes string) events.APIGatewayProxyRequest {
-	req.RequestContext.Authorizer = nil
-	if sub != "" {
-		req.RequestContext.Authorizer = map[string]any{"principalId": sub, "sub": sub, "scopes": scopes}
-	}
-	return req
-}
-
 func call(t *testing.T, h *handler, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	t.Helper()
 	resp, err := h.Handle(context.Background(), req)
@@ -130,10 +121,10 @@ func TestGetUser(t *testing.T) {
 		{"by id", request("GET", "/users/{id}", "/users/"+string(known), byID, nil, nil), 200, "", true},
 		{"head", request("HEAD", "/users/{id}", "/users/"+string(known), byID, nil, nil), 200, "", false},
 		{"original query form", request("GET", "/users", "/users", nil, map[string]string{"userId": string(known)}, nil), 200, "", true},
-		{"another caller's user looks missing", as(request("GET", "/users/{id}", "/users/x", byID, nil, nil), "bob", "users.read"), 404, "", true},
-		{"an admin reads anyone's", as(request("GET", "/users/{id}", "/users/x", byID, nil, nil), "root", "users.admin"), 200, "", true},
-		{"no scope to read", as(request("GET", "/users/{id}", "/users/x", byID, nil, nil), "alice", "profile"), 403, "", true},
-		{"no authorizer context", as(request("GET", "/users/{id}", "/users/x", byID, nil, nil), "", ""), 401, "", true},
+		{"another caller's user looks missing", eventstest.As(request("GET", "/users/{id}", "/users/x", byID, nil, nil), "bob", "users.read"), 404, "", true},
+		{"an admin reads anyone's", eventstest.As(request("GET", "/users/{id}", "/users/x", byID, nil, nil), "root", "users.admin"), 200, "", true},
+		{"no scope to read", eventstest.As(request("GET", "/users/{id}", "/users/x", byID, nil, nil), "alice", "profile"), 403, "", true},
+		{"no authorizer context", eventstest.As(request("GET", "/users/{id}", "/users/x", byID, nil, nil), "", ""), 401, "", true},
 		{"missing", request("GET", "/users/{id}", "/users/x", map[string]string{"id": "0193a4b2-7c3d-7e4f-8a5b-000000000000"}, nil, nil), 404, "", true},
 		{"missing, query form", request("GET", "/users", "/users", nil, map[string]string{"userId": "0193a4b2-7c3d-7e4f-8a5b-000000000000"}, nil), 404, "", true},
 		{"bad id", request("GET", "/users/{id}", "/users/abc", map[string]string{"id": "abc"}, nil, nil), 400, "id", true},
@@ -191,7 +182,7 @@ func TestList(t *testing.T) {
 		if cursor != "" {
 			q["cursor"] = cursor
 		}
-		resp := call(t, h, as(request("GET", "/users", "/users", nil, q, nil), "root", "users.admin"))
+		resp := call(t, h, eventstest.As(request("GET", "/users", "/users", nil, q, nil), "root", "users.admin"))
 		if resp.StatusCode != 200 {
 			t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
 		}
@@ -219,7 +210,7 @@ func TestList(t *testing.T) {
 
 	// A cursor is tamper-evident: every changed character is refused.
 	admin := func(q map[string]string) events.APIGatewayProxyRequest {
-		return as(request("GET", "/users", "/users", nil, q, nil), "root", "users.admin")
+		return eventstest.As(request("GET", "/users", "/users", nil, q, nil), "root", "users.admin")
 	}
 	resp := call(t, h, admin(map[string]string{"limit": "1"}))
 	var page struct{ NextCursor string }
@@ -278,10 +269,10 @@ func TestRequestStatus(t *testing.T) {
 	if errObj, _ := body["error"].(map[string]any); status != 200 || body["status"] != "failed" || errObj["type"] != apigw.ProblemBase+"precondition-failed" {
 		t.Errorf("failed: %d %v", status, body)
 	}
-	if resp := call(t, h, as(request("GET", "/requests/{requestId}", "/requests/x", map[string]string{"requestId": done}, nil, nil), "bob", "users.read")); resp.StatusCode != 404 {
+	if resp := call(t, h, eventstest.As(request("GET", "/requests/{requestId}", "/requests/x", map[string]string{"requestId": done}, nil, nil), "bob", "users.read")); resp.StatusCode != 404 {
 		t.Errorf("another caller's request: %d, want 404", resp.StatusCode)
 	}
-	if resp := call(t, h, as(request("GET", "/requests/{requestId}", "/requests/x", map[string]string{"requestId": done}, nil, nil), "root", "users.admin")); resp.StatusCode != 200 {
+	if resp := call(t, h, eventstest.As(request("GET", "/requests/{requestId}", "/requests/x", map[string]string{"requestId": done}, nil, nil), "root", "users.admin")); resp.StatusCode != 200 {
 		t.Errorf("an admin reading a request: %d, want 200", resp.StatusCode)
 	}
 	for _, id := range []string{"0193a4b2-7c3d-7e4f-8a5b-6c7d8e9f0a1b", "nope", pending[:len(pending)-1]} {

@@ -76,7 +76,7 @@ type Cloud struct {
 // Start brings the whole pipeline up and returns once it serves.
 func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 	if opt.Root == "" {
-		if opt.Root, err = findRoot(); err != nil {
+		if opt.Root, err = FindRoot(); err != nil {
 			return nil, err
 		}
 	}
@@ -276,7 +276,8 @@ func sub(dir, name string) string {
 	return filepath.Join(dir, name)
 }
 
-func findRoot() (string, error) {
+// FindRoot returns the repository: the directory holding template.yaml, here or above.
+func FindRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
 )
 
 // Root returns the repository's root directory.
@@ -42,4 +44,14 @@ func decode(tb testing.TB, path string, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		tb.Fatalf("decode %s: %v", path, err)
 	}
+}
+
+// As returns req as sub would send it with scopes, as the authorizer's
+// context says it; with no sub, req carries no authorizer context at all.
+func As(req events.APIGatewayProxyRequest, sub, scopes string) events.APIGatewayProxyRequest {
+	req.RequestContext.Authorizer = nil
+	if sub != "" {
+		req.RequestContext.Authorizer = map[string]any{"principalId": sub, "sub": sub, "scopes": scopes}
+	}
+	return req
 }

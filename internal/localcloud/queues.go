@@ -79,14 +79,13 @@ func (p *queuePoller) poll(ctx context.Context) {
 	failed := p.invoke(ctx, out.Messages)
 	var del []types.DeleteMessageBatchRequestEntry
 	var retry []types.ChangeMessageVisibilityBatchRequestEntry
-	for i, m := range out.Messages {
+	for _, m := range out.Messages {
 		id := aws.String(strings.ReplaceAll(aws.ToString(m.MessageId), ".", "-"))
 		if failed[aws.ToString(m.MessageId)] {
 			retry = append(retry, types.ChangeMessageVisibilityBatchRequestEntry{Id: id, ReceiptHandle: m.ReceiptHandle,
 				VisibilityTimeout: int32(p.m.RetryDelay / time.Second)})
 			continue
 		}
-		_ = i
 		del = append(del, types.DeleteMessageBatchRequestEntry{Id: id, ReceiptHandle: m.ReceiptHandle})
 	}
 	if len(del) > 0 {

@@ -64,8 +64,9 @@ fuzz:
 	  go test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
 
-bench:
-	go test -run '^$$' -bench . -benchmem ./...
+## bench: every figure against its baseline, one table (about 3 min on 2 cores).
+bench: tools build
+	@bash scripts/bench.sh
 
 clean:
 	rm -rf bin .aws-sam

@@ -118,7 +118,7 @@ func matches(ifNoneMatch, etag string) bool {
 	if strings.TrimSpace(ifNoneMatch) == "*" {
 		return true
 	}
-	for _, tag := range strings.Split(ifNoneMatch, ",") {
+	for tag := range strings.SplitSeq(ifNoneMatch, ",") {
 		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == etag {
 			return true
 		}

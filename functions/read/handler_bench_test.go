@@ -43,7 +43,7 @@ func BenchmarkHandler(b *testing.B) {
 		b.Fatal(err)
 	}
 	id := users.ID(req.PathParameters["id"])
-	m.users[id] = users.User{ID: id, Name: "Ada Lovelace", Email: "ada@example.com", Phone: "5551234567", Age: 36, Version: 3}
+	m.users[id] = users.User{ID: id, Name: "Ada Lovelace", Email: "ada@example.com", Phone: "5551234567", Age: 36, Version: 3, Owner: "alice"}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

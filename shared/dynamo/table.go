@@ -172,21 +172,25 @@ const maxAttempts = 5
 func (t *Table) Apply(ctx context.Context, cmd users.Command) (users.Request, error) {
 	for attempt := 1; ; attempt++ {
 		now := t.now().UTC().Truncate(time.Millisecond)
-		cur, exists, err := t.getUser(ctx, cmd.UserID)
-		if err != nil {
-			return users.Request{}, err
+		var (
+			cur     userItem
+			exists  bool
+			curUser users.User
+			err     error
+		)
+		// A create reads nothing: its id is the server's own and never reused,
+		// so the put's attribute_not_exists(pk) finds an earlier run, and the
+		// cancellation reasons below say which.
+		if cmd.Op != users.Create {
+			if cur, exists, err = t.getUser(ctx, cmd.UserID); err != nil {
+				return users.Request{}, err
+			}
 		}
-		var curUser users.User
 		live := exists && !cur.Deleted
 		if live {
 			if curUser, err = cur.user(); err != nil {
 				return users.Request{}, err
 			}
-		}
-		if cmd.Op == users.Create && exists {
-			// The id is the server's own and never reused: an existing item
-			// means this create already ran.
-			return t.recordFailure(ctx, cmd, users.Errorf(users.Conflict, "user %s already exists", cmd.UserID), now)
 		}
 		next, err := users.Apply(curUser, live, cmd, now)
 		if err != nil {
@@ -212,6 +216,10 @@ func (t *Table) Apply(ctx context.Context, cmd users.Command) (users.Request, er
 		case failedCondition(reasons, len(tx)-1):
 			// The request record exists: this command ran before.
 			return t.recorded(ctx, cmd)
+		case cmd.Op == users.Create && failedCondition(reasons, 0):
+			// The user exists, and no record says this request made it: the id
+			// is never reused, so a create ran before under an expired record.
+			return t.recordFailure(ctx, cmd, users.Errorf(users.Conflict, "user %s already exists", cmd.UserID), now)
 		case emailIndex >= 0 && failedCondition(reasons, emailIndex):
 			return t.recordFailure(ctx, cmd, users.Errorf(users.EmailTaken, "another user has the email %s", next.Email), now)
 		case attempt >= maxAttempts:

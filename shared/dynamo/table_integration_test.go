@@ -245,3 +245,19 @@ func TestListPages(t *testing.T) {
 		t.Errorf("a forged position: %v", err)
 	}
 }
+
+// A create whose user exists under another request is refused as a conflict, and recorded.
+func TestCreateOfExistingUser(t *testing.T) {
+	tb, _, _ := table(t)
+	id := newID(t)
+	if r := apply(t, tb, create(id, uniqueEmail("first"))); r.Status != users.Succeeded {
+		t.Fatalf("create: %+v", r)
+	}
+	again := create(id, uniqueEmail("again"))
+	if r := apply(t, tb, again); r.Status != users.Failed || r.Error == nil || r.Error.Kind != users.Conflict {
+		t.Fatalf("second create of %s: %+v", id, r)
+	}
+	if r := apply(t, tb, again); r.Status != users.Failed || r.Error.Kind != users.Conflict {
+		t.Fatalf("redelivered second create: %+v", r)
+	}
+}

@@ -39,12 +39,23 @@ func Instrument(cfg *aws.Config) {
 // Capture runs fn in a subsegment named name, annotated with annotations
 // (key, value pairs), and records fn's error on it.
 func Capture(ctx context.Context, name string, fn func(context.Context) error, annotations ...string) error {
+	if untraced(ctx) {
+		return fn(ctx)
+	}
 	return xray.Capture(ctx, name, func(ctx context.Context) error {
 		for i := 0; i+1 < len(annotations); i += 2 {
 			Annotate(ctx, annotations[i], annotations[i+1])
 		}
 		return fn(ctx)
 	})
+}
+
+// untraced reports whether ctx belongs to no trace (no segment, no Lambda
+// trace header) while a missing segment is silently ignored (the default this
+// package sets): then a subsegment would record nothing.
+func untraced(ctx context.Context) bool {
+	return xray.GetSegment(ctx) == nil && ctx.Value(xray.LambdaTraceHeaderKey) == nil &&
+		os.Getenv("AWS_XRAY_CONTEXT_MISSING") == ""
 }
 
 // Annotate adds an indexed annotation to the current (sub)segment, if any.

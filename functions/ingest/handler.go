@@ -43,6 +43,7 @@ type handler struct {
 	ids       *requestid.Issuer
 	newUserID func() (users.ID, error)
 	log       *slog.Logger
+	cors      apigw.CORS
 }
 
 // accepted is the body of a 202.
@@ -65,12 +66,15 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	case req.Resource == "/users/{id}" && req.HTTPMethod == http.MethodDelete:
 		op = users.Delete
 	default:
-		return apigw.Unrouted(&req), nil
+		resp := apigw.Unrouted(&req)
+		h.cors.Apply(&req, &resp)
+		return resp, nil
 	}
 	resp, err := h.accept(ctx, &req, op)
 	if err != nil {
-		return apigw.Error(ctx, h.log, &req, err), nil
+		resp = apigw.Error(ctx, h.log, &req, err)
 	}
+	h.cors.Apply(&req, &resp)
 	return resp, nil
 }
 

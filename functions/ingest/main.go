@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/google/uuid"
 
+	"github.com/usersapi/usersapi/shared/apigw"
 	"github.com/usersapi/usersapi/shared/awsenv"
 	"github.com/usersapi/usersapi/shared/dynamo"
 	"github.com/usersapi/usersapi/shared/faults"
@@ -40,6 +41,7 @@ func main() {
 		queue:     queue.NewSender(queue.NewClient(awsCfg, awsenv.Endpoint(os.Getenv, "SQS")), cfg.queueURL),
 		ids:       requestid.NewIssuer(cfg.key),
 		newUserID: newUserID,
+		cors:      apigw.NewCORS(os.Getenv("ALLOWED_ORIGINS")),
 		log:       log,
 	}
 	lambda.Start(h.Handle)

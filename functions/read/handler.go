@@ -42,37 +42,44 @@ type handler struct {
 	ids    *requestid.Issuer
 	log    *slog.Logger
 	now    func() time.Time
+	cors   apigw.CORS
 }
 
 // Handle answers one API Gateway proxy request.
 func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	resp := h.handle(ctx, &req)
+	h.cors.Apply(&req, &resp)
+	return resp, nil
+}
+
+func (h *handler) handle(ctx context.Context, req *events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	var resp events.APIGatewayProxyResponse
 	get := req.HTTPMethod == http.MethodGet || req.HTTPMethod == http.MethodHead
 	routed := get && (req.Resource == "/users" || req.Resource == "/users/{id}" || req.Resource == "/requests/{requestId}")
 	if !routed {
-		return apigw.Unrouted(&req), nil
+		return apigw.Unrouted(req)
 	}
-	caller, err := apigw.Caller(&req)
+	caller, err := apigw.Caller(req)
 	switch {
 	case err != nil:
 	case req.Resource == "/users":
-		if id, ok := apigw.Query(&req, "userId"); ok {
-			resp, err = h.getUser(ctx, &req, caller, id, "userId")
+		if id, ok := apigw.Query(req, "userId"); ok {
+			resp, err = h.getUser(ctx, req, caller, id, "userId")
 		} else {
-			resp, err = h.list(ctx, &req, caller)
+			resp, err = h.list(ctx, req, caller)
 		}
 	case req.Resource == "/users/{id}":
-		resp, err = h.getUser(ctx, &req, caller, req.PathParameters["id"], "id")
+		resp, err = h.getUser(ctx, req, caller, req.PathParameters["id"], "id")
 	default:
 		resp, err = h.request(ctx, caller, req.PathParameters["requestId"])
 	}
 	if err != nil {
-		resp = apigw.Error(ctx, h.log, &req, err)
+		resp = apigw.Error(ctx, h.log, req, err)
 	}
 	if req.HTTPMethod == http.MethodHead {
 		resp.Body = ""
 	}
-	return resp, nil
+	return resp
 }
 
 func (h *handler) getUser(ctx context.Context, req *events.APIGatewayProxyRequest, caller users.Caller, raw, field string) (events.APIGatewayProxyResponse, error) {

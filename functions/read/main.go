@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/usersapi/usersapi/shared/apigw"
 	"github.com/usersapi/usersapi/shared/awsenv"
 	"github.com/usersapi/usersapi/shared/dynamo"
 	"github.com/usersapi/usersapi/shared/faults"
@@ -37,6 +38,7 @@ func main() {
 		ids:    requestid.NewIssuer(cfg.key),
 		log:    log,
 		now:    time.Now,
+		cors:   apigw.NewCORS(os.Getenv("ALLOWED_ORIGINS")),
 	}
 	lambda.Start(h.Handle)
 }

@@ -57,6 +57,16 @@ func TestEdge(t *testing.T) {
 		}
 	})
 
+	t.Run("CORS on the functions' answers", func(t *testing.T) {
+		r := do(t, c, "GET", user, "", "Origin", "http://localhost:3000")
+		if r.header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" || r.header.Get("Vary") != "Origin" {
+			t.Errorf("allowed origin: %v", r.header)
+		}
+		if r := do(t, c, "GET", user, "", "Origin", "https://evil.example"); r.header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("another origin allowed: %v", r.header)
+		}
+	})
+
 	t.Run("CORS preflight", func(t *testing.T) {
 		req, _ := http.NewRequest("OPTIONS", c.URL+"/users", nil)
 		req.Header.Set("Origin", "http://localhost:3000")

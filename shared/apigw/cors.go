@@ -1,0 +1,40 @@
+package apigw
+
+import (
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// CORS lets browsers on the allowed origins read the API's answers. API
+// Gateway answers the preflight (OPTIONS) itself; with a proxy integration the
+// function must add the headers to every actual response.
+type CORS struct{ allowed map[string]bool }
+
+// NewCORS returns the CORS policy for a comma-separated allowlist of origins
+// (the template's AllowedOrigins, in ALLOWED_ORIGINS). "*" is refused: the
+// allowlist is explicit.
+func NewCORS(origins string) CORS {
+	c := CORS{allowed: map[string]bool{}}
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" && o != "*" {
+			c.allowed[o] = true
+		}
+	}
+	return c
+}
+
+// Apply adds the CORS headers to resp when req comes from an allowed origin.
+// Vary: Origin is set either way, so that no cache mixes origins.
+func (c CORS) Apply(req *events.APIGatewayProxyRequest, resp *events.APIGatewayProxyResponse) {
+	if resp.Headers == nil {
+		resp.Headers = map[string]string{}
+	}
+	resp.Headers["Vary"] = "Origin"
+	origin := Header(req, "Origin")
+	if !c.allowed[origin] {
+		return
+	}
+	resp.Headers["Access-Control-Allow-Origin"] = origin
+	resp.Headers["Access-Control-Expose-Headers"] = "ETag, Location, Retry-After, Idempotent-Replayed"
+}

@@ -11,7 +11,7 @@ export USERSAPI_TOOLS := $(TOOLS)
 FUNCTIONS := read ingest worker stream authorizer docs
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w' -buildvcs=false
 
-.PHONY: all tools build docs-assets lambda test unit lint lint-api lint-template run invoke fuzz bench clean
+.PHONY: all tools build docs-assets lambda test unit lint lint-api lint-template run invoke fuzz bench clean chaos
 
 all: build
 
@@ -73,6 +73,10 @@ run: tools build
 invoke: tools build
 	@go build -o bin/usersapi-local ./cmd/usersapi-local
 	@bin/usersapi-local invoke $(FN) -e $(EVENT)
+
+## chaos: the full load-and-chaos run (10,000 writes; a smaller one is part of make test).
+chaos: tools build
+	USERSAPI_CHAOS=full go test -count=1 -timeout 60m -run '^TestChaos$$' -v ./internal/localcloud/ 2>&1 | grep -v '^\s*\[' | grep -A12 -E 'chaos run|FAIL|ok '
 
 ## fuzz: a short run of every fuzz target (their seed corpora run in every `make test`).
 FUZZTIME ?= 10s

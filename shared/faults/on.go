@@ -107,9 +107,9 @@ func attemptFaults(r rates) middleware.DeserializeMiddleware {
 	})
 }
 
-func isWrite(op string) bool {
-	return op == "TransactWriteItems" || op == "PutItem" || op == "UpdateItem" || op == "DeleteItem"
-}
+// isWrite reports whether op is the worker's write of a user: the crash that
+// matters is the one between that write and the batch response.
+func isWrite(op string) bool { return op == "TransactWriteItems" }
 
 // timeoutError looks like a connection that timed out, which the retryer retries.
 type timeoutError struct{}

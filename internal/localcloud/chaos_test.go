@@ -1,0 +1,347 @@
+package localcloud_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/google/uuid"
+
+	"github.com/usersapi/usersapi/internal/localcloud"
+	"github.com/usersapi/usersapi/internal/localcloud/cloudtest"
+)
+
+// chaosSize is the run's size: small in `make test`, the issue's in `make chaos`
+// (USERSAPI_CHAOS=full).
+type chaosSize struct{ writes, users, clients, poison, emails, racers int }
+
+func chaosConfig() chaosSize {
+	if os.Getenv("USERSAPI_CHAOS") == "full" {
+		return chaosSize{writes: 10000, users: 200, clients: 8, poison: 100, emails: 50, racers: 100}
+	}
+	return chaosSize{writes: 320, users: 24, clients: 8, poison: 4, emails: 5, racers: 20}
+}
+
+// patient is do for reads under injected faults: the SDK's retries can run
+// out (10 % of DynamoDB calls are throttled), and then the API answers 5xx,
+// as it should; a client tries again.
+func patient(t *testing.T, c *localcloud.Cloud, method, path string) response {
+	t.Helper()
+	for try := 0; ; try++ {
+		r := do(t, c, method, path, "")
+		if r.status < 500 || try == 10 {
+			return r
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// patientSettle polls a request until it is no longer pending.
+func patientSettle(t *testing.T, c *localcloud.Cloud, location string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		r := patient(t, c, "GET", strings.TrimPrefix(location, "/dev"))
+		if r.status != 200 {
+			t.Fatalf("GET %s: %d %s", location, r.status, r.raw)
+		}
+		if r.body["status"] != "pending" {
+			return r.body
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("request %s still pending after 60s", location)
+	return nil
+}
+
+// write is one accepted write and what the model expects of it.
+type write struct {
+	user, requestID, op string
+	body                map[string]any
+	ifMatch             int
+	at, settledAt       time.Duration
+}
+
+// TestChaos drives random writes through the local cloud with the real
+// binaries while DynamoDB throttles, workers crash after their writes,
+// PutEvents refuses entries, clients send requests twice and poison messages
+// sit in the queue; then it checks that no accepted write was lost or applied
+// twice, that each user's writes applied in order, that every change has its
+// event, that the DLQ holds exactly the poison, and that emails stay unique.
+func TestChaos(t *testing.T) {
+	size := chaosConfig()
+	c := cloudtest.Start(t, "faultinject", localcloud.Options{RetryDelay: 200 * time.Millisecond, ExtraEnv: map[string]string{
+		"USERSAPI_FAULTS": "dynamodb.throttle=0.1,dynamodb.crash_after_write=0.05,eventbridge.fail_entry=0.1"}})
+	ctx := context.Background()
+	start := time.Now()
+
+	// Poison messages, in groups of their own.
+	var poison []string
+	for range size.poison {
+		marker := uuid.NewString()
+		poison = append(poison, marker)
+		_, err := c.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(c.Stack.Resources["WriteQueue"].Attr["QueueUrl"]),
+			MessageBody: aws.String(`{"schemaVersion":99,"poison":"` + marker + `"}`), MessageGroupId: aws.String("poison-" + marker), MessageDeduplicationId: aws.String(marker)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Each client owns some users, so that a user's acceptance order is its client's order.
+	var mu sync.Mutex
+	var accepted []write
+	perUser := map[string][]int{} // indexes into accepted, in acceptance order
+	var wg sync.WaitGroup
+	writesPerClient := size.writes / size.clients
+	for client := range size.clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(client), 42))
+			var mine []string // created users of this client
+			live := map[string]bool{}
+			versions := map[string]int{}
+			for n := 0; n < writesPerClient; n++ {
+				var method, path, ct, op string
+				var body map[string]any
+				user := ""
+				ifMatch := 0
+				switch roll := rng.IntN(100); {
+				case len(mine) < size.users/size.clients || roll < 10:
+					method, path, op = "POST", "/users", "create"
+					body = map[string]any{"name": "Chaos", "email": email()}
+				default:
+					user = mine[rng.IntN(len(mine))]
+					path = "/users/" + user
+					switch r := rng.IntN(10); {
+					case r < 4:
+						method, op, ct = "PATCH", "patch", "application/merge-patch+json"
+						body = map[string]any{"age": 18 + rng.IntN(100)}
+						if rng.IntN(4) == 0 {
+							body = map[string]any{"email": email()} // an email change
+						}
+					case r < 8:
+						method, op = "PUT", "replace"
+						body = map[string]any{"name": "Replaced " + strconv.Itoa(n), "email": email(), "phone": "0123456789"}
+					default:
+						method, op = "DELETE", "delete"
+					}
+					if rng.IntN(5) == 0 && live[user] {
+						ifMatch = versions[user] // may be stale: then the write fails, as the model says
+					}
+				}
+				b, _ := json.Marshal(body)
+				if body == nil {
+					b = nil
+				}
+				h := []string{}
+				if ct != "" {
+					h = append(h, "Content-Type", ct)
+				}
+				if ifMatch > 0 {
+					h = append(h, "If-Match", fmt.Sprintf(`"%d"`, ifMatch))
+				}
+				twice := rng.IntN(50) == 0 // 2 % of requests are sent twice, with a key
+				if twice || rng.IntN(10) == 0 {
+					h = append(h, "Idempotency-Key", uuid.NewString())
+				}
+				at := time.Since(start)
+				r := do(t, c, method, path, string(b), h...)
+				if twice {
+					again := do(t, c, method, path, string(b), h...)
+					if again.raw != r.raw {
+						t.Errorf("a request sent twice with a key got %s, then %s", r.raw, again.raw)
+					}
+				}
+				if r.status == 403 && user != "" && !live[user] {
+					continue // a deleted user: refused at once, nothing accepted
+				}
+				if r.status >= 500 {
+					continue // a fault ran out the retries: nothing was accepted, the client may retry
+				}
+				if r.status != 202 {
+					t.Errorf("%s %s: %d %s", method, path, r.status, r.raw)
+					continue
+				}
+				if user == "" {
+					user = r.body["userId"].(string)
+					mine = append(mine, user)
+				}
+				w := write{user: user, requestID: r.body["requestId"].(string), op: op, body: body, ifMatch: ifMatch, at: at}
+				mu.Lock()
+				accepted = append(accepted, w)
+				perUser[user] = append(perUser[user], len(accepted)-1)
+				mu.Unlock()
+				// The client learns the outcome before its next write to this user.
+				st := patientSettle(t, c, "/dev/requests/"+w.requestID)
+				mu.Lock()
+				accepted[len(accepted)-1].settledAt = time.Since(start)
+				mu.Unlock()
+				if st["status"] == "succeeded" {
+					versions[user] = int(st["version"].(float64))
+					live[user] = op != "delete"
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	acceptedFor := time.Since(start)
+
+	// Model: replay each user's writes in acceptance order.
+	lost, dup, order := 0, 0, 0
+	for user, idx := range perUser {
+		version, exists := 0, false
+		var lastVersion float64
+		for _, i := range idx {
+			w := accepted[i]
+			st := patient(t, c, "GET", "/requests/"+w.requestID).body
+			switch st["status"] {
+			case "pending":
+				lost++
+				continue
+			case "succeeded":
+				v := st["version"].(float64)
+				if v <= lastVersion {
+					order++
+				}
+				lastVersion = v
+				if w.op == "create" {
+					exists = true
+				}
+				version++
+				if int(v) != version {
+					dup++
+				}
+				if w.op == "delete" {
+					exists = false
+				}
+			}
+		}
+		got := patient(t, c, "GET", "/users/"+user)
+		switch {
+		case exists && (got.status != 200 || int(got.body["version"].(float64)) != version):
+			dup++
+			t.Errorf("user %s: %d %v, the model says version %d", user, got.status, got.body["version"], version)
+		case !exists && got.status != 404:
+			t.Errorf("user %s exists, the model says deleted", user)
+		}
+		// Every version has its event.
+		seen := map[int]int{}
+		for _, e := range events(c, user) {
+			seen[int(e["version"].(float64))]++
+		}
+		for v := 1; v <= version; v++ {
+			if seen[v] == 0 {
+				deadline := time.Now().Add(30 * time.Second)
+				for seen[v] == 0 && time.Now().Before(deadline) {
+					time.Sleep(100 * time.Millisecond)
+					seen = map[int]int{}
+					for _, e := range events(c, user) {
+						seen[int(e["version"].(float64))]++
+					}
+				}
+				if seen[v] == 0 {
+					t.Errorf("user %s: no event for version %d", user, v)
+				}
+			}
+		}
+	}
+	dupEvents := 0
+	ids := map[string]bool{}
+	for _, e := range c.Bus.Events() {
+		var d struct{ EventID string }
+		_ = json.Unmarshal(e.Detail, &d)
+		if ids[d.EventID] {
+			dupEvents++
+		}
+		ids[d.EventID] = true
+	}
+
+	// The DLQ holds exactly the poison messages.
+	var parked []string
+	deadline := time.Now().Add(60 * time.Second)
+	for len(parked) < len(poison) && time.Now().Before(deadline) {
+		dls, err := c.DeadLetters(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parked = parked[:0]
+		for _, dl := range dls {
+			parked = append(parked, dl.Body)
+		}
+		time.Sleep(time.Second)
+	}
+	for _, m := range poison {
+		if !slices.ContainsFunc(parked, func(b string) bool { return strings.Contains(b, m) }) {
+			t.Errorf("poison message %s is not in the DLQ", m)
+		}
+	}
+	if len(parked) != len(poison) {
+		t.Errorf("the DLQ holds %d messages, the poison was %d", len(parked), len(poison))
+	}
+
+	// Uniqueness under concurrency.
+	winners := 0
+	var races sync.WaitGroup
+	for range size.emails {
+		mail := email()
+		locs := make([]string, size.racers)
+		for i := range size.racers {
+			races.Add(1)
+			go func() {
+				defer races.Done()
+				locs[i] = do(t, c, "POST", "/users", `{"name":"Race","email":"`+mail+`"}`).header.Get("Location")
+			}()
+		}
+		races.Wait()
+		won := 0
+		for _, loc := range locs {
+			if patientSettle(t, c, loc)["status"] == "succeeded" {
+				won++
+			}
+		}
+		if won != 1 {
+			t.Errorf("email %s: %d winners", mail, won)
+		}
+		winners += won
+	}
+
+	var acc, done []time.Duration
+	for _, w := range accepted {
+		acc = append(acc, w.at)
+		done = append(done, w.settledAt-w.at)
+	}
+	t.Logf(`chaos run: %d writes accepted from %d clients on %d users in %s (%.0f accepted writes/s)
+  lost accepted writes:      %d
+  duplicate effects:         %d
+  per-user order violations: %d
+  change events:             every (userId, version) checked; %d duplicates emitted
+  DLQ:                       %d of %d poison messages, nothing else
+  uniqueness:                %d emails × %d concurrent creates → %d winners
+  accept→settled p50 / p99:  %.0f / %.0f ms`,
+		len(accepted), size.clients, len(perUser), acceptedFor.Round(time.Second), float64(len(accepted))/acceptedFor.Seconds(),
+		lost, dup, order, dupEvents, len(parked), len(poison), size.emails, size.racers, winners,
+		percentileMs(done, 0.5), percentileMs(done, 0.99))
+	if lost+dup+order > 0 {
+		t.Errorf("lost %d, duplicate effects %d, order violations %d: all must be 0", lost, dup, order)
+	}
+}
+
+func percentileMs(d []time.Duration, p float64) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return float64(s[int(float64(len(s)-1)*p)].Microseconds()) / 1000
+}

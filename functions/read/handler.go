@@ -47,6 +47,9 @@ type handler struct {
 
 // Handle answers one API Gateway proxy request.
 func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	if methods, ok := apigw.Methods[req.Resource]; ok && req.HTTPMethod == http.MethodOptions {
+		return h.cors.Preflight(&req, methods), nil
+	}
 	resp := h.handle(ctx, &req)
 	h.cors.Apply(&req, &resp)
 	return resp, nil

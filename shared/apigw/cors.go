@@ -38,3 +38,18 @@ func (c CORS) Apply(req *events.APIGatewayProxyRequest, resp *events.APIGatewayP
 	resp.Headers["Access-Control-Allow-Origin"] = origin
 	resp.Headers["Access-Control-Expose-Headers"] = "ETag, Location, Retry-After, Idempotent-Replayed"
 }
+
+// Preflight answers a CORS preflight (OPTIONS) for a resource that allows
+// methods: 204 with Allow, and the CORS headers when the Origin is allowed.
+func (c CORS) Preflight(req *events.APIGatewayProxyRequest, methods []string) events.APIGatewayProxyResponse {
+	resp := Empty(204)
+	resp.Headers["Allow"] = strings.Join(methods, ", ")
+	c.Apply(req, &resp)
+	if resp.Headers["Access-Control-Allow-Origin"] != "" {
+		resp.Headers["Access-Control-Allow-Methods"] = strings.Join(methods, ",")
+		resp.Headers["Access-Control-Allow-Headers"] = "Content-Type,Authorization,X-Api-Key,If-Match,If-None-Match,Idempotency-Key"
+		resp.Headers["Access-Control-Max-Age"] = "600"
+		resp.Headers["Cache-Control"] = "max-age=600"
+	}
+	return resp
+}

@@ -25,3 +25,16 @@ func TestCORS(t *testing.T) {
 		}
 	}
 }
+
+func TestPreflight(t *testing.T) {
+	c := apigw.NewCORS("http://localhost:3000,https://app.example.com")
+	req := events.APIGatewayProxyRequest{HTTPMethod: "OPTIONS", Headers: map[string]string{"Origin": "https://app.example.com"}}
+	r := c.Preflight(&req, []string{"GET", "POST"})
+	if r.StatusCode != 204 || r.Headers["Access-Control-Allow-Origin"] != "https://app.example.com" || r.Headers["Access-Control-Allow-Methods"] != "GET,POST" || r.Headers["Allow"] != "GET, POST" {
+		t.Fatalf("%d %v", r.StatusCode, r.Headers)
+	}
+	req.Headers["Origin"] = "https://evil.example"
+	if r := c.Preflight(&req, []string{"GET"}); r.Headers["Access-Control-Allow-Origin"] != "" || r.Headers["Access-Control-Allow-Methods"] != "" {
+		t.Fatalf("a preflight from another origin: %v", r.Headers)
+	}
+}

@@ -14,11 +14,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/uuid"
 
 	"github.com/usersapi/usersapi/internal/localcloud"
 	"github.com/usersapi/usersapi/internal/localcloud/cloudtest"
+	"github.com/usersapi/usersapi/shared/users"
 )
 
 // chaosSize is the run's size: small in `make test`, the issue's in `make chaos`
@@ -69,7 +72,9 @@ type write struct {
 	user, requestID, op string
 	body                map[string]any
 	ifMatch             int
-	at, settledAt       time.Duration
+	at, answered        time.Duration // since the run's start: sent, and answered 202
+	settledAt           time.Duration // since the run's start: no longer pending
+	succeeded           bool
 }
 
 // TestChaos drives random writes through the local cloud with the real
@@ -157,6 +162,7 @@ func TestChaos(t *testing.T) {
 				}
 				at := time.Since(start)
 				r := do(t, c, method, path, string(b), h...)
+				answered := time.Since(start)
 				if twice {
 					again := do(t, c, method, path, string(b), h...)
 					// Only an accepted request is remembered under its key.
@@ -178,7 +184,7 @@ func TestChaos(t *testing.T) {
 					user = r.body["userId"].(string)
 					mine = append(mine, user)
 				}
-				w := write{user: user, requestID: r.body["requestId"].(string), op: op, body: body, ifMatch: ifMatch, at: at}
+				w := write{user: user, requestID: r.body["requestId"].(string), op: op, body: body, ifMatch: ifMatch, at: at, answered: answered}
 				mu.Lock()
 				accepted = append(accepted, w)
 				perUser[user] = append(perUser[user], len(accepted)-1)
@@ -186,7 +192,9 @@ func TestChaos(t *testing.T) {
 				// The client learns the outcome before its next write to this user.
 				st := patientSettle(t, c, "/dev/requests/"+w.requestID)
 				mu.Lock()
-				accepted[len(accepted)-1].settledAt = time.Since(start)
+				i := perUser[user][len(perUser[user])-1]
+				accepted[i].settledAt = time.Since(start)
+				accepted[i].succeeded = st["status"] == "succeeded"
 				mu.Unlock()
 				if st["status"] == "succeeded" {
 					versions[user] = int(st["version"].(float64))
@@ -270,6 +278,7 @@ func TestChaos(t *testing.T) {
 
 	// The DLQ holds exactly the poison messages.
 	var parked []string
+	firstCount := map[string]string{} // receives when first listed; each listing is one more receive
 	deadline := time.Now().Add(60 * time.Second)
 	for len(parked) < len(poison) && time.Now().Before(deadline) {
 		dls, err := c.DeadLetters(ctx)
@@ -279,8 +288,19 @@ func TestChaos(t *testing.T) {
 		parked = parked[:0]
 		for _, dl := range dls {
 			parked = append(parked, dl.Body)
+			if _, ok := firstCount[dl.MessageID]; !ok {
+				firstCount[dl.MessageID] = dl.ReceiveCount
+			}
 		}
 		time.Sleep(time.Second)
+	}
+	wrongCount := 0
+	for id, n := range firstCount {
+		// maxReceiveCount is 5; the listing that saw it first may have counted once more.
+		if n != "5" && n != "6" {
+			wrongCount++
+			t.Errorf("dead letter %s was parked after %s receives, want maxReceiveCount (5)", id, n)
+		}
 	}
 	for _, m := range poison {
 		if !slices.ContainsFunc(parked, func(b string) bool { return strings.Contains(b, m) }) {
@@ -317,25 +337,97 @@ func TestChaos(t *testing.T) {
 		winners += won
 	}
 
-	var acc, done []time.Duration
-	for _, w := range accepted {
-		acc = append(acc, w.at)
-		done = append(done, w.settledAt-w.at)
+	orphans := orphanSentinels(t, c)
+
+	// Throughput and latencies, from the send of each accepted write: its 202,
+	// its request no longer pending (as its client saw by polling every 50 ms),
+	// its change event accepted by the bus.
+	firstEvent := map[string]time.Time{}
+	for _, e := range c.Bus.Events() {
+		var d struct{ RequestID string }
+		_ = json.Unmarshal(e.Detail, &d)
+		if _, ok := firstEvent[d.RequestID]; !ok {
+			firstEvent[d.RequestID] = e.Received
+		}
 	}
-	t.Logf(`chaos run: %d writes accepted from %d clients on %d users in %s (%.0f accepted writes/s)
+	var answer, settled, event []time.Duration
+	applied, lastApplied := 0, time.Duration(0)
+	for _, w := range accepted {
+		answer = append(answer, w.answered-w.at)
+		settled = append(settled, w.settledAt-w.at)
+		if w.succeeded {
+			applied++
+			lastApplied = max(lastApplied, w.settledAt)
+			if at, ok := firstEvent[w.requestID]; ok {
+				event = append(event, at.Sub(start)-w.at)
+			}
+		}
+	}
+	t.Logf(`chaos run: %d writes accepted from %d clients on %d users in %s
   lost accepted writes:      %d
   duplicate effects:         %d
   per-user order violations: %d
-  change events:             every (userId, version) checked; %d duplicates emitted
-  DLQ:                       %d of %d poison messages, nothing else
-  uniqueness:                %d emails × %d concurrent creates → %d winners
-  accept→settled p50 / p99:  %.0f / %.0f ms`,
-		len(accepted), size.clients, len(perUser), acceptedFor.Round(time.Second), float64(len(accepted))/acceptedFor.Seconds(),
-		lost, dup, order, dupEvents, len(parked), len(poison), size.emails, size.racers, winners,
-		percentileMs(done, 0.5), percentileMs(done, 0.99))
-	if lost+dup+order > 0 {
-		t.Errorf("lost %d, duplicate effects %d, order violations %d: all must be 0", lost, dup, order)
+  change events:             every (userId, version) present; %d duplicates emitted
+  DLQ:                       %d of %d poison messages, nothing else; %d parked after other than 5 receives
+  uniqueness:                %d emails × %d concurrent creates → %d winners, %d orphan sentinels
+  throughput:                %.0f accepted writes/s, %.0f applied writes/s (%d applied)
+  latency p50 / p99 (ms):    202 %.0f / %.0f · succeeded %.0f / %.0f · event %.0f / %.0f`,
+		len(accepted), size.clients, len(perUser), acceptedFor.Round(time.Second),
+		lost, dup, order, dupEvents, len(parked), len(poison), wrongCount, size.emails, size.racers, winners, orphans,
+		float64(len(accepted))/acceptedFor.Seconds(), float64(applied)/lastApplied.Seconds(), applied,
+		percentileMs(answer, 0.5), percentileMs(answer, 0.99), percentileMs(settled, 0.5), percentileMs(settled, 0.99),
+		percentileMs(event, 0.5), percentileMs(event, 0.99))
+	if lost+dup+order+orphans > 0 {
+		t.Errorf("lost %d, duplicate effects %d, order violations %d, orphan sentinels %d: all must be 0", lost, dup, order, orphans)
 	}
+}
+
+// orphanSentinels counts the email sentinels of the users table whose user
+// is missing, deleted, or has another email now.
+func orphanSentinels(t *testing.T, c *localcloud.Cloud) int {
+	t.Helper()
+	ctx := context.Background()
+	table := c.Stack.Resources["UsersTable"].Name
+	type item struct {
+		PK, UserID, Email string
+		Deleted           bool
+	}
+	byKey := map[string]item{}
+	var sentinels []item
+	p := dynamodb.NewScanPaginator(c.DynamoDB, &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, raw := range page.Items {
+			var it struct {
+				PK      string `dynamodbav:"pk"`
+				UserID  string `dynamodbav:"userId"`
+				Email   string `dynamodbav:"email"`
+				Deleted bool   `dynamodbav:"deleted"`
+			}
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				t.Fatal(err)
+			}
+			byKey[it.PK] = item{it.PK, it.UserID, it.Email, it.Deleted}
+			if strings.HasPrefix(it.PK, "EMAIL#") {
+				sentinels = append(sentinels, byKey[it.PK])
+			}
+		}
+	}
+	if len(sentinels) == 0 {
+		t.Fatal("no email sentinel in the users table: the scan looked in the wrong place")
+	}
+	orphans := 0
+	for _, s := range sentinels {
+		u, ok := byKey["USER#"+s.UserID]
+		if !ok || u.Deleted || "EMAIL#"+users.EmailKey(u.Email) != s.PK {
+			orphans++
+			t.Errorf("orphan sentinel %s → user %s (%+v)", s.PK, s.UserID, u)
+		}
+	}
+	return orphans
 }
 
 func percentileMs(d []time.Duration, p float64) float64 {

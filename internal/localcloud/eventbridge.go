@@ -26,6 +26,7 @@ type Event struct {
 	Bus        string          `json:"-"`
 	Rules      []string        `json:"-"` // the template's rules that matched it
 	Trace      string          `json:"-"`
+	Received   time.Time       `json:"-"` // when the bus accepted it, to the nanosecond (Time has seconds)
 }
 
 // EventBus is the local EventBridge: it speaks the AWS JSON 1.1 protocol of
@@ -142,7 +143,7 @@ func (b *EventBus) accept(e putEntry) (putResult, Event) {
 	}
 	ev := Event{Version: "0", ID: uuid.NewString(), DetailType: e.DetailType, Source: e.Source, Account: accountID,
 		Time: time.Now().UTC().Truncate(time.Second), Region: regionName, Resources: e.Resources, Detail: json.RawMessage(e.Detail),
-		Bus: bus, Trace: e.TraceHeader}
+		Bus: bus, Trace: e.TraceHeader, Received: time.Now()}
 	if ev.Resources == nil {
 		ev.Resources = []string{}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/trace"
 )
 
@@ -23,8 +24,9 @@ var errUnavailable = errors.New("authorizer unavailable")
 
 // handler answers API Gateway's authorizer events.
 type handler struct {
-	tokens *verifier
-	log    *slog.Logger
+	tokens  *verifier
+	log     *slog.Logger
+	metrics *metrics.Recorder // refusals by reason; API Gateway caches answers, so these count verdicts, not requests
 }
 
 // Handle answers one REQUEST authorizer event: an Allow policy for the whole
@@ -36,10 +38,12 @@ type handler struct {
 // Gateway can cache it for the token whatever route it is used on; the
 // functions behind the API read the granted scopes from the context.
 func (h *handler) Handle(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	defer func() { _ = h.metrics.Flush() }()
 	var none events.APIGatewayCustomAuthorizerResponse
 	token, err := bearer(&req)
 	if err != nil {
 		h.log.InfoContext(ctx, "unauthorized", "reason", err.Error())
+		h.metrics.Count(metrics.RejectedRequests, 1, "reason", "unauthorized")
 		return none, errUnauthorized
 	}
 	resource, err := apiResource(req.MethodArn)
@@ -63,11 +67,13 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayCustomAuthori
 	}
 	if invalid != nil {
 		h.log.InfoContext(ctx, "unauthorized", "reason", invalid.Error())
+		h.metrics.Count(metrics.RejectedRequests, 1, "reason", "unauthorized")
 		return none, errUnauthorized
 	}
 	effect := "Allow"
 	if len(id.scopes) == 0 {
 		effect = "Deny"
+		h.metrics.Count(metrics.RejectedRequests, 1, "reason", "forbidden")
 		h.log.InfoContext(ctx, "denied", "reason", "no scope of this API", "sub", id.subject, "client_id", id.clientID)
 	}
 	resp := events.APIGatewayCustomAuthorizerResponse{

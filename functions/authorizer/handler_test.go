@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"log/slog"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -27,6 +28,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/usersapi/usersapi/shared/eventstest"
+	"github.com/usersapi/usersapi/shared/metrics"
+	"github.com/usersapi/usersapi/shared/metrics/metricstest"
 )
 
 const (
@@ -331,14 +334,27 @@ func TestHandle(t *testing.T) {
 		{"two headers", authorizerRequest(map[string]string{"Authorization": "Bearer " + valid, "authorization": "Bearer " + valid}), unauthorized, "", "", "more than one Authorization header"},
 		{"too long", bearerRequest(valid + strings.Repeat("A", maxTokenLen)), unauthorized, "", "", "token too long"},
 	}
-	var log bytes.Buffer
+	var log, out bytes.Buffer
 	h := newTestHandler(t, p, &clock{t: now}, &log)
+	h.metrics = metrics.New(&out, "dev")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			log.Reset()
+			out.Reset()
 			got, resp := judge(t, h, tt.req)
 			if got != tt.want {
 				t.Fatalf("%s, want %s; log: %s", got, tt.want, log.String())
+			}
+			// Each refusal is counted once, by its reason; an Allow is not counted.
+			want := map[string]float64{}
+			switch got {
+			case unauthorized:
+				want["RejectedRequests/unauthorized"] = 1
+			case deny:
+				want["RejectedRequests/forbidden"] = 1
+			}
+			if m := metricstest.Totals(t, out.Bytes()); !maps.Equal(m, want) {
+				t.Errorf("metrics %v, want %v", m, want)
 			}
 			if got != allow && !strings.Contains(log.String(), tt.why) {
 				t.Errorf("log %s does not give the reason %q", log.String(), tt.why)

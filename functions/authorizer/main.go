@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/trace"
 )
 
@@ -24,7 +25,7 @@ func main() {
 		os.Exit(1)
 	}
 	// Nothing is fetched here: the key set comes with the first token.
-	h := &handler{tokens: newVerifier(cfg, newKeySet(cfg.jwksURL, log), time.Now), log: log}
+	h := &handler{tokens: newVerifier(cfg, newKeySet(cfg.jwksURL, log), time.Now), log: log, metrics: metrics.New(os.Stdout, os.Getenv("STAGE"))}
 	lambda.Start(h.Handle)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/usersapi/usersapi/shared/apigw"
+	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/requestid"
 	"github.com/usersapi/usersapi/shared/trace"
 	"github.com/usersapi/usersapi/shared/users"
@@ -44,6 +45,7 @@ type handler struct {
 	newUserID func() (users.ID, error)
 	log       *slog.Logger
 	cors      apigw.CORS
+	metrics   *metrics.Recorder
 }
 
 // accepted is the body of a 202.
@@ -70,9 +72,19 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 		h.cors.Apply(&req, &resp)
 		return resp, nil
 	}
+	defer func() { _ = h.metrics.Flush() }()
+	h.metrics.Count(metrics.WriteRequests, 1)
 	resp, err := h.accept(ctx, &req, op)
-	if err != nil {
+	switch {
+	case err == nil:
+		h.metrics.Count(metrics.AcceptedWrites, 1, "operation", string(op))
+	default:
 		resp = apigw.Error(ctx, h.log, &req, err)
+		if resp.StatusCode >= 500 {
+			h.metrics.Count(metrics.ServerErrors, 1)
+		} else {
+			h.metrics.Count(metrics.RejectedRequests, 1, "reason", strings.TrimPrefix(apigw.ProblemOf(err).Type, apigw.ProblemBase))
+		}
 	}
 	h.cors.Apply(&req, &resp)
 	return resp, nil

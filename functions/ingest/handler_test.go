@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"strings"
 	"testing"
 
@@ -14,6 +16,8 @@ import (
 
 	"github.com/usersapi/usersapi/shared/apigw"
 	"github.com/usersapi/usersapi/shared/eventstest"
+	"github.com/usersapi/usersapi/shared/metrics"
+	"github.com/usersapi/usersapi/shared/metrics/metricstest"
 	"github.com/usersapi/usersapi/shared/queue"
 	"github.com/usersapi/usersapi/shared/requestid"
 	"github.com/usersapi/usersapi/shared/signed"
@@ -297,4 +301,33 @@ func TestIdempotencyKey(t *testing.T) {
 	if r := post(`"k2"`, `{"name":"Ada","email":"ada@example.com"}`); r.StatusCode != 202 {
 		t.Fatalf("a retry after a 503 is accepted afresh: %d", r.StatusCode)
 	}
+}
+
+// Every answer is counted: 202s by operation, refusals by reason, 5xx apart
+// (the ingest 5xx-rate alarm divides ServerErrors by WriteRequests).
+func TestMetrics(t *testing.T) {
+	h, q := newHandler(t)
+	var out bytes.Buffer
+	h.metrics = metrics.New(&out, "dev")
+	ctx := context.Background()
+	got := func() map[string]float64 {
+		defer out.Reset()
+		return metricstest.Totals(t, out.Bytes())
+	}
+	check := func(req events.APIGatewayProxyRequest, want map[string]float64) {
+		t.Helper()
+		_, _ = h.Handle(ctx, req)
+		if m := got(); !maps.Equal(m, want) {
+			t.Errorf("%s %s: metrics %v, want %v", req.HTTPMethod, req.Path, m, want)
+		}
+	}
+	check(write("POST", "/users", "/users", "", `{"name":"Ada","email":"ada@example.com"}`, nil),
+		map[string]float64{"WriteRequests": 1, "AcceptedWrites/create": 1})
+	check(write("POST", "/users", "/users", "", `{"name":"","email":"ada@example.com"}`, nil),
+		map[string]float64{"WriteRequests": 1, "RejectedRequests/invalid": 1})
+	check(write("DELETE", "/users/{id}", "/users/"+uid, uid, "", map[string]string{"If-Match": `"x"`}),
+		map[string]float64{"WriteRequests": 1, "RejectedRequests/invalid": 1})
+	q.err = errors.New("dial tcp: connection refused")
+	check(write("DELETE", "/users/{id}", "/users/"+uid, uid, "", nil),
+		map[string]float64{"WriteRequests": 1, "ServerErrors": 1})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/usersapi/usersapi/shared/awsenv"
 	"github.com/usersapi/usersapi/shared/dynamo"
 	"github.com/usersapi/usersapi/shared/faults"
+	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/queue"
 	"github.com/usersapi/usersapi/shared/requestid"
 	"github.com/usersapi/usersapi/shared/signed"
@@ -43,6 +44,7 @@ func main() {
 		newUserID: newUserID,
 		cors:      apigw.NewCORS(os.Getenv("ALLOWED_ORIGINS")),
 		log:       log,
+		metrics:   metrics.New(os.Stdout, os.Getenv("STAGE")),
 	}
 	lambda.Start(h.Handle)
 }

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/usersapi/usersapi/shared/bus"
 	"github.com/usersapi/usersapi/shared/dynamo"
+	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/trace"
 	"github.com/usersapi/usersapi/shared/users"
 )
@@ -20,8 +22,9 @@ type publisher interface {
 var _ publisher = (*bus.Publisher)(nil)
 
 type handler struct {
-	bus publisher
-	log *slog.Logger
+	bus     publisher
+	log     *slog.Logger
+	metrics *metrics.Recorder
 }
 
 // Handle publishes the changes of a batch of stream records, in order. When a
@@ -29,6 +32,7 @@ type handler struct {
 // batch item failure: Lambda retries the batch from there (bisecting, up to the
 // mapping's retry limits, then sending it to the on-failure destination).
 func (h *handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	defer func() { _ = h.metrics.Flush() }()
 	var changes []users.Change
 	var seq []string // the sequence number of each change's record
 	for _, rec := range ev.Records {
@@ -54,11 +58,19 @@ func (h *handler) publish(ctx context.Context, changes []users.Change, seq []str
 		n, err = h.bus.Publish(ctx, changes)
 		return err
 	})
+	now := time.Now()
 	for _, c := range changes[:n] {
 		h.log.InfoContext(ctx, "published", "event_id", c.EventID(), "detail_type", c.Type, "request_id", c.RequestID)
+		if !c.AcceptedAt.IsZero() {
+			h.metrics.Duration(metrics.EndToEndLatency, now.Sub(c.AcceptedAt))
+		}
+	}
+	if n > 0 {
+		h.metrics.Count(metrics.EventsPublished, n)
 	}
 	var resp events.DynamoDBEventResponse
 	if err != nil {
+		h.metrics.Count(metrics.EventsFailed, len(changes)-n)
 		h.log.ErrorContext(ctx, "publish failed; the stream will retry", "event_id", changes[n].EventID(), "err", err)
 		failedAt = seq[n]
 	}

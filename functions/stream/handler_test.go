@@ -1,15 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/usersapi/usersapi/shared/eventstest"
+	"github.com/usersapi/usersapi/shared/metrics"
+	"github.com/usersapi/usersapi/shared/metrics/metricstest"
 	"github.com/usersapi/usersapi/shared/users"
 )
 
@@ -37,9 +42,30 @@ func TestSampleBatch(t *testing.T) {
 	c := &capture{failAt: -1}
 	var ev events.DynamoDBEvent
 	eventstest.Project(t, "stream-batch.json", &ev)
-	resp, err := newHandler(c).Handle(context.Background(), ev)
+	h := newHandler(c)
+	var out bytes.Buffer
+	h.metrics = metrics.New(&out, "dev")
+	resp, err := h.Handle(context.Background(), ev)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("failures %v, err %v", resp.BatchItemFailures, err)
+	}
+	// The sample's writes were accepted long ago: three latencies, each of
+	// at least the time since then.
+	var latencies []float64
+	for _, line := range bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n")) {
+		data, _ := metrics.Parse(line)
+		for _, d := range data {
+			if d.Name == metrics.EndToEndLatency {
+				latencies = append(latencies, d.Values...)
+			}
+		}
+	}
+	since := float64(time.Since(time.Date(2026, 11, 23, 10, 0, 8, 0, time.UTC)).Milliseconds()) // after the last acceptedAt
+	if len(latencies) != 3 || slices.Min(latencies) < since {
+		t.Errorf("end-to-end latencies %v ms, want 3 of at least %.0f", latencies, since)
+	}
+	if m := metricstest.Totals(t, out.Bytes()); m["EventsPublished"] != 3 || m["EventsFailed"] != 0 {
+		t.Errorf("metrics %v: want 3 published", m)
 	}
 	want := []users.ChangeType{users.Created, users.Updated, users.Deleted}
 	if len(c.got) != len(want) {
@@ -65,7 +91,13 @@ func TestFailureReportsSequenceNumber(t *testing.T) {
 	c := &capture{failAt: 1}
 	var ev events.DynamoDBEvent
 	eventstest.Project(t, "stream-batch.json", &ev)
-	resp, _ := newHandler(c).Handle(context.Background(), ev)
+	h := newHandler(c)
+	var out bytes.Buffer
+	h.metrics = metrics.New(&out, "dev")
+	resp, _ := h.Handle(context.Background(), ev)
+	if m := metricstest.Totals(t, out.Bytes()); m["EventsPublished"] != 1 || m["EventsFailed"] != 2 {
+		t.Errorf("metrics %v: want 1 published, 2 failed", m)
+	}
 	// The second change comes from the third record (the second is a sentinel).
 	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[2].Change.SequenceNumber {
 		t.Fatalf("failures %+v, want the sequence number %s", resp.BatchItemFailures, ev.Records[2].Change.SequenceNumber)

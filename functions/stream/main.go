@@ -10,6 +10,7 @@ import (
 	"github.com/usersapi/usersapi/shared/awsenv"
 	"github.com/usersapi/usersapi/shared/bus"
 	"github.com/usersapi/usersapi/shared/faults"
+	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/trace"
 )
 
@@ -27,6 +28,7 @@ func main() {
 	}
 	trace.Instrument(&awsCfg)
 	faults.Instrument(&awsCfg) // a no-op unless built with -tags faultinject (tests only)
-	h := &handler{bus: bus.NewPublisher(bus.NewClient(awsCfg, awsenv.Endpoint(os.Getenv, "EVENTBRIDGE")), busName, source), log: log}
+	h := &handler{bus: bus.NewPublisher(bus.NewClient(awsCfg, awsenv.Endpoint(os.Getenv, "EVENTBRIDGE")), busName, source), log: log,
+		metrics: metrics.New(os.Stdout, os.Getenv("STAGE"))}
 	lambda.Start(h.Handle)
 }

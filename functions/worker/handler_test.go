@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -13,6 +15,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/usersapi/usersapi/shared/eventstest"
+	"github.com/usersapi/usersapi/shared/metrics"
+	"github.com/usersapi/usersapi/shared/metrics/metricstest"
 	"github.com/usersapi/usersapi/shared/queue"
 	"github.com/usersapi/usersapi/shared/users"
 )
@@ -69,9 +73,16 @@ func TestFIFORule(t *testing.T) {
 		message(t, "m1", userA, "a1"), message(t, "m2", userB, "b1"), message(t, "m3", userA, "a2"),
 		message(t, "m4", userB, "b2"), message(t, "m5", userA, "a3"), message(t, "m6", userA, "a4"),
 	}}
-	resp, err := newHandler(s).Handle(context.Background(), ev)
+	h := newHandler(s)
+	var out bytes.Buffer
+	h.metrics = metrics.New(&out, "dev")
+	resp, err := h.Handle(context.Background(), ev)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if m := metricstest.Totals(t, out.Bytes()); !maps.Equal(m, map[string]float64{
+		"WorkerOutcomes/applied": 3, "WorkerOutcomes/retried": 1, "WorkerOutcomes/blocked": 2}) {
+		t.Errorf("metrics %v: want 3 applied, 1 retried, 2 blocked behind it", m)
 	}
 	if got := failures(resp); !slices.Equal(got, []string{"m3", "m5", "m6"}) {
 		t.Fatalf("failures %v, want m3, m5, m6: the failed message and every later one of its group", got)
@@ -85,7 +96,10 @@ func TestPoisonMessage(t *testing.T) {
 	s := &script{}
 	var ev events.SQSEvent
 	eventstest.Project(t, "sqs-poison.json", &ev)
-	resp, err := newHandler(s).Handle(context.Background(), ev)
+	h := newHandler(s)
+	var out bytes.Buffer
+	h.metrics = metrics.New(&out, "dev")
+	resp, err := h.Handle(context.Background(), ev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +111,9 @@ func TestPoisonMessage(t *testing.T) {
 	}
 	if len(poison) == 0 || len(poison) == len(ev.Records) {
 		t.Fatalf("sqs-poison.json should mix good and poison messages; poison: %v", poison)
+	}
+	if n := metricstest.Totals(t, out.Bytes())["WorkerOutcomes/refused"]; int(n) != len(poison) {
+		t.Errorf("%v messages counted as refused, want %d", n, len(poison))
 	}
 	got := failures(resp)
 	for _, p := range poison {

@@ -11,6 +11,7 @@ import (
 	"github.com/usersapi/usersapi/shared/awsenv"
 	"github.com/usersapi/usersapi/shared/dynamo"
 	"github.com/usersapi/usersapi/shared/faults"
+	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/trace"
 )
 
@@ -29,6 +30,6 @@ func main() {
 	trace.Instrument(&awsCfg)
 	faults.Instrument(&awsCfg) // a no-op unless built with -tags faultinject (tests only)
 	db := dynamo.NewClient(awsCfg, awsenv.Endpoint(os.Getenv, "DYNAMODB"))
-	h := &handler{users: dynamo.NewTable(db, usersTable, requestsTable), log: log}
+	h := &handler{users: dynamo.NewTable(db, usersTable, requestsTable), log: log, metrics: metrics.New(os.Stdout, os.Getenv("STAGE"))}
 	lambda.Start(h.Handle)
 }

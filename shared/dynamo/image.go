@@ -33,6 +33,11 @@ func ChangeOf(rec events.DynamoDBEventRecord) (users.Change, bool, error) {
 		return users.Change{}, false, fmt.Errorf("record %s: %w", rec.Change.SequenceNumber, err)
 	}
 	c.OccurredAt = nu.UpdatedAt
+	if newItem.AcceptedAt != "" {
+		if c.AcceptedAt, err = parseTime(newItem.AcceptedAt); err != nil {
+			return users.Change{}, false, fmt.Errorf("record %s: acceptedAt: %w", rec.Change.SequenceNumber, err)
+		}
+	}
 	if rec.EventName == string(events.DynamoDBOperationTypeModify) {
 		oldItem, err := imageItem(rec.Change.OldImage)
 		if err != nil {

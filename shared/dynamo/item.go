@@ -35,7 +35,8 @@ type userItem struct {
 	UpdatedAt     string `dynamodbav:"updatedAt"`
 	Owner         string `dynamodbav:"owner,omitempty"`
 	LastRequestID string `dynamodbav:"lastRequestId,omitempty"`
-	ListPK        string `dynamodbav:"listPk,omitempty"` // absent on tombstones: they leave the listing index
+	AcceptedAt    string `dynamodbav:"acceptedAt,omitempty"` // when the API accepted the last write (end-to-end latency)
+	ListPK        string `dynamodbav:"listPk,omitempty"`     // absent on tombstones: they leave the listing index
 	Trace         string `dynamodbav:"trace,omitempty"`
 	Deleted       bool   `dynamodbav:"deleted,omitempty"`
 	ExpiresAt     int64  `dynamodbav:"expiresAt,omitempty"`
@@ -69,12 +70,17 @@ func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 func parseTime(s string) (time.Time, error) { return time.Parse(time.RFC3339Nano, s) }
 
-func toItem(u users.User, requestID, trace string) userItem {
-	return userItem{
+func toItem(u users.User, cmd users.Command) userItem {
+	requestID, trace := cmd.RequestID, cmd.Trace
+	it := userItem{
 		PK: userKey(u.ID), ID: string(u.ID), Name: u.Name, Email: u.Email, Phone: u.Phone, Age: u.Age,
 		Version: u.Version, CreatedAt: formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt),
 		Owner: u.Owner, LastRequestID: requestID, ListPK: listAll, Trace: trace,
 	}
+	if !cmd.AcceptedAt.IsZero() {
+		it.AcceptedAt = formatTime(cmd.AcceptedAt)
+	}
+	return it
 }
 
 func (it userItem) user() (users.User, error) {

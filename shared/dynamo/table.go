@@ -235,7 +235,7 @@ func (t *Table) transaction(cmd users.Command, cur userItem, exists bool, next u
 	var tx []types.TransactWriteItem
 	id := &types.AttributeValueMemberS{Value: string(cmd.UserID)}
 
-	item := toItem(next, cmd.RequestID, cmd.Trace)
+	item := toItem(next, cmd)
 	if cmd.Op == users.Delete {
 		item.ListPK, item.Deleted, item.ExpiresAt = "", true, now.Add(TombstoneTTL).Unix()
 	}

@@ -137,7 +137,8 @@ type Change struct {
 	Version    int64
 	RequestID  string
 	OccurredAt time.Time
-	Old, New   *User // nil for a create's Old and a delete's New
+	AcceptedAt time.Time // when the API accepted the write; zero for items written before it was recorded
+	Old, New   *User     // nil for a create's Old and a delete's New
 	Trace      string
 }
 

@@ -63,6 +63,7 @@ type Cloud struct {
 	Issuer   *Issuer   // signs development tokens; the authorizer trusts it
 	APIKeys  []*APIKey // the template's API keys, with their local values
 	XRay     *XRay     // the X-Ray daemon: the functions' subsegments, the services' segments
+	Metrics  *Metrics  // the functions' embedded-format metrics, as CloudWatch would extract them
 
 	log       *slog.Logger
 	logOut    io.Writer
@@ -104,7 +105,8 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 	}
 	log := slog.New(slog.NewTextHandler(opt.Log, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	c = &Cloud{log: log, logOut: opt.Log, cancel: cancel, Pools: map[string]*runtimeapi.Pool{}, endpoints: map[string]string{}}
+	c = &Cloud{log: log, logOut: opt.Log, cancel: cancel, Pools: map[string]*runtimeapi.Pool{}, endpoints: map[string]string{},
+		Metrics: NewMetrics()}
 	defer func() {
 		if err != nil {
 			c.Close()
@@ -209,7 +211,7 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 		c.Pools[id] = runtimeapi.NewPool(runtimeapi.Function{
 			Name: id, Binary: filepath.Join(opt.BinDir, binaryDir(id), "bootstrap"), Env: env,
 			Timeout: timeout, MemoryMB: fn.MemorySize, Concurrency: concurrency,
-			Log: opt.Log, Region: stack.Region, Account: stack.Account,
+			Log: c.Metrics.Tee(opt.Log), Region: stack.Region, Account: stack.Account,
 		})
 		if _, err := os.Stat(filepath.Join(opt.BinDir, binaryDir(id), "bootstrap")); err != nil {
 			return nil, fmt.Errorf("%s has no binary at %s/%s/bootstrap: run `make build`", id, opt.BinDir, binaryDir(id))
@@ -250,6 +252,7 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 	mux.Handle("GET /_local/events", loopbackOnly(http.HandlerFunc(c.handleEvents)))
 	mux.Handle("GET /_local/dlq", loopbackOnly(http.HandlerFunc(c.handleDLQ)))
 	mux.Handle("POST /_local/dlq/redrive", loopbackOnly(http.HandlerFunc(c.handleDLQ)))
+	mux.Handle("GET /_local/metrics", loopbackOnly(c.Metrics))
 	mux.Handle("GET /_local/jwks.json", c.Issuer)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	c.servers = append(c.servers, srv)

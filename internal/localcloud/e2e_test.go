@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"strings"
@@ -433,4 +434,99 @@ func signedIssuer() (*requestid.Issuer, error) {
 		return nil, err
 	}
 	return requestid.NewIssuer(k), nil
+}
+
+// TestLogsAndMetricsAfterPOST: after one POST through the real pipeline, the
+// functions' JSON log lines carry the ids that tie the hops together, and
+// GET /_local/metrics shows the write accepted, applied and published, with
+// its end-to-end latency, in the namespace usersapi with the stage dimension.
+func TestLogsAndMetricsAfterPOST(t *testing.T) {
+	c := cloudtest.Cloud(t)
+	before := localMetrics(t, c)
+	r := expect(t, do(t, c, "POST", "/users", `{"name":"Metrics","email":"`+email()+`"}`), 202)
+	settle(t, c, r.header.Get("Location"))
+	user, request := r.body["userId"].(string), r.body["requestId"].(string)
+	waitEvents(t, c, user, 1)
+
+	// Logs: a JSON line from each function, with the Lambda request id, the
+	// trace id, the cold-start flag, and the user and request ids.
+	for fn, msg := range map[string]string{"IngestFunction": "accepted", "WorkerFunction": "request applied", "StreamFunction": "published"} {
+		var line map[string]any
+		deadline := time.Now().Add(10 * time.Second)
+		for line == nil && time.Now().Before(deadline) {
+			for l := range strings.SplitSeq(cloudtest.Log.String(), "\n") {
+				rest, ok := strings.CutPrefix(l, "["+fn+"] ")
+				if !ok || !strings.Contains(rest, request) {
+					continue
+				}
+				var m map[string]any
+				if json.Unmarshal([]byte(rest), &m) == nil && m["message"] == msg {
+					line = m
+				}
+			}
+			if line == nil {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		if line == nil {
+			t.Errorf("%s logged no JSON line %q for request %s", fn, msg, request)
+			continue
+		}
+		if line["request_id"] != request || line["requestId"] == "" || line["traceId"] == nil || line["coldStart"] == nil || line["level"] == nil {
+			t.Errorf("%s: %v lacks the request id, Lambda's request id, the trace id, the level or coldStart", fn, line)
+		}
+		if fn != "StreamFunction" && line["user_id"] != user {
+			t.Errorf("%s: %v lacks the user id", fn, line)
+		}
+	}
+
+	// Metrics: the difference the POST made.
+	want := map[string]float64{"AcceptedWrites/create": 1, "WorkerOutcomes/applied": 1, "EventsPublished": 1, "EndToEndLatency#samples": 1}
+	var delta map[string]float64
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		after := localMetrics(t, c)
+		delta = map[string]float64{}
+		for k := range want {
+			delta[k] = after[k] - before[k]
+		}
+		if maps.Equal(delta, want) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !maps.Equal(delta, want) {
+		t.Errorf("GET /_local/metrics changed by %v after one POST, want %v", delta, want)
+	}
+}
+
+// localMetrics reads GET /_local/metrics into totals by name and dimension
+// values ("AcceptedWrites/create"), and sample counts ("Name#samples"),
+// checking that each is in the namespace usersapi with the stage dev.
+func localMetrics(t *testing.T, c *localcloud.Cloud) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(strings.TrimSuffix(c.URL, "/dev") + "/_local/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct{ Metrics []localcloud.Series }
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /_local/metrics: %d %v", resp.StatusCode, err)
+	}
+	out := map[string]float64{}
+	for _, s := range body.Metrics {
+		if s.Namespace != "usersapi" || s.Dimensions["stage"] != "dev" {
+			t.Errorf("%s: namespace %s, dimensions %v", s.Name, s.Namespace, s.Dimensions)
+		}
+		key := s.Name
+		for _, d := range []string{"operation", "outcome", "reason"} {
+			if v, ok := s.Dimensions[d]; ok {
+				key += "/" + v
+			}
+		}
+		out[key] += s.Sum
+		out[s.Name+"#samples"] += float64(s.Samples)
+	}
+	return out
 }

@@ -185,10 +185,15 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 			"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
 			"AWS_ENDPOINT_URL_DYNAMODB": c.endpoints["DYNAMODB"], "AWS_ENDPOINT_URL_SQS": c.endpoints["SQS"],
 			"AWS_ENDPOINT_URL_EVENTBRIDGE": c.endpoints["EVENTBRIDGE"],
-			"AWS_LAMBDA_LOG_FORMAT":        "JSON", "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
-			"AWS_XRAY_DAEMON_ADDRESS": c.XRay.Addr(),
+			"AWS_XRAY_CONTEXT_MISSING":     "IGNORE_ERROR",
+			"AWS_XRAY_DAEMON_ADDRESS":      c.XRay.Addr(),
 		} {
 			env[k] = v
+		}
+		// As Lambda does with the function's LoggingConfig: the level only with JSON.
+		env["AWS_LAMBDA_LOG_FORMAT"] = fn.LogFormat
+		if fn.LogFormat == "JSON" && fn.LogLevel != "" {
+			env["AWS_LAMBDA_LOG_LEVEL"] = fn.LogLevel
 		}
 		if _, ok := env["SIGNING_KEY"]; ok {
 			env["SIGNING_KEY"] = DevSigningKey

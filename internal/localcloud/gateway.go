@@ -126,9 +126,10 @@ func remarshal(in, out any) error {
 	return json.Unmarshal(b, out)
 }
 
-// functionRef finds the function an integration URI invokes: ${Name.Arn}
-// in the document as written, or the function ARN once resolved.
-var functionRef = regexp.MustCompile(`\$\{(\w+)\.Arn\}|:function:(\w+)/invocations`)
+// functionRef finds the function an integration URI invokes: ${Name.Arn} or
+// the alias ${NameAliaslive} in the document as written, or the function ARN,
+// qualified or not, once resolved. Locally an alias invokes its function.
+var functionRef = regexp.MustCompile(`\$\{(\w+)\.Arn\}|\$\{(\w+)Alias\w+\}|:function:(\w+)(?::[\w-]+)?/invocations`)
 
 // integration returns the pool that an operation's aws_proxy integration invokes.
 func (g *Gateway) integration(ext map[string]any) (*runtimeapi.Pool, error) {
@@ -144,7 +145,7 @@ func (g *Gateway) integration(ext map[string]any) (*runtimeapi.Pool, error) {
 	if m == nil {
 		return nil, fmt.Errorf("integration uri %s names no function", b)
 	}
-	name := string(m[1]) + string(m[2])
+	name := string(m[1]) + string(m[2]) + string(m[3])
 	pool, ok := g.functions[name]
 	if !ok {
 		return nil, fmt.Errorf("integration names %s, which the template does not declare", name)

@@ -21,6 +21,12 @@ type Function struct {
 	Tracing     string
 	// ReservedConcurrency caps the instances that may run at once (0: none set).
 	ReservedConcurrency int
+	// LogFormat ("Text" or "JSON") and LogLevel (the application log level,
+	// JSON only) are LoggingConfig's, Globals' merged in: Lambda hands them to
+	// the runtime as AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL.
+	LogFormat, LogLevel string
+	// Alias is the AutoPublishAlias ("" for none).
+	Alias string
 }
 
 // Event is one event source of a function.
@@ -41,6 +47,11 @@ type functionProps struct {
 	}
 	Events                       map[string]Event
 	ReservedConcurrentExecutions *int
+	LoggingConfig                struct {
+		LogFormat           string
+		ApplicationLogLevel string
+	}
+	AutoPublishAlias string
 }
 
 // Functions returns the template's functions by logical id.
@@ -60,7 +71,10 @@ func (s *Stack) Functions() (map[string]*Function, error) {
 		}
 		f := &Function{ID: id, Handler: first(p.Handler, global.Handler), Runtime: first(p.Runtime, global.Runtime),
 			Timeout: 3, MemorySize: 128, Tracing: first(p.Tracing, global.Tracing), Events: p.Events,
-			Environment: map[string]string{}}
+			Environment: map[string]string{},
+			LogFormat:   first(p.LoggingConfig.LogFormat, global.LoggingConfig.LogFormat, "Text"),
+			LogLevel:    first(p.LoggingConfig.ApplicationLogLevel, global.LoggingConfig.ApplicationLogLevel),
+			Alias:       first(p.AutoPublishAlias, global.AutoPublishAlias)}
 		if uri, ok := p.CodeUri.(string); ok {
 			f.CodeURI = uri
 		}

@@ -75,6 +75,8 @@ func Load(path string, params map[string]any) (*Stack, error) {
 			res.Attr["Arn"] = fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", Region, Account, res.Name)
 		case "AWS::Events::EventBus":
 			res.Attr["Arn"] = fmt.Sprintf("arn:aws:events:%s:%s:event-bus/%s", Region, Account, res.Name)
+		case "AWS::CloudWatch::Alarm":
+			res.Attr["Arn"] = fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", Region, Account, res.Name)
 		case "AWS::SecretsManager::Secret":
 			res.Ref = fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s", Region, Account, res.Name)
 			res.Attr["Arn"] = res.Ref
@@ -83,7 +85,30 @@ func Load(path string, params map[string]any) (*Stack, error) {
 		}
 		s.Resources[id] = res
 	}
+	s.addAliases()
 	return s, s.Resolve()
+}
+
+// addAliases adds the alias that SAM makes of each function with an
+// AutoPublishAlias (its own, or the Globals'): the resource <id>Alias<name>
+// and the reference <id>.Alias, both to the function's ARN qualified by the
+// alias, as on AWS. Locally an alias invokes the function itself.
+func (s *Stack) addAliases() {
+	global, _ := s.globals["Function"]["AutoPublishAlias"].(string)
+	for _, id := range s.IDs("AWS::Serverless::Function") {
+		alias := global
+		if a, ok := s.properties(id)["AutoPublishAlias"].(string); ok {
+			alias = a
+		}
+		fn := s.Resources[id]
+		if alias == "" || fn == nil {
+			continue
+		}
+		arn := fn.Attr["Arn"] + ":" + alias
+		res := &Resource{Type: "AWS::Lambda::Alias", Name: fn.Name, Ref: arn, Attr: map[string]string{"Arn": arn}}
+		s.Resources[id+"Alias"+alias] = res
+		s.Resources[id+".Alias"] = res
+	}
 }
 
 // Resolve parses the template again with the current Resources, for callers

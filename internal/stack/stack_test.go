@@ -37,6 +37,16 @@ func TestLoadTemplate(t *testing.T) {
 	if ev := w.Events["WriteQueue"]; ev.Type != "SQS" || ev.Properties["Queue"] != s.Resources["WriteQueue"].Attr["Arn"] {
 		t.Errorf("worker event %+v", ev)
 	}
+	// Globals' LoggingConfig merged with the function's, as SAM merges maps.
+	if r := fns["ReadFunction"]; r.LogFormat != "JSON" || r.LogLevel != "INFO" || r.Alias != "live" {
+		t.Errorf("read: log format %q, level %q, alias %q; want JSON, INFO (the parameter's default), live", r.LogFormat, r.LogLevel, r.Alias)
+	}
+	// The alias SAM makes, by its logical id and by <id>.Alias.
+	for _, id := range []string{"ReadFunctionAliaslive", "ReadFunction.Alias"} {
+		if r := s.Resources[id]; r == nil || r.Ref != s.Resources["ReadFunction"].Attr["Arn"]+":live" {
+			t.Errorf("%s: %+v, want the function's ARN qualified by live", id, r)
+		}
+	}
 	var q cfnsqs.Queue
 	if err := s.decodeResource("WriteQueue", &q); err != nil {
 		t.Fatal(err)

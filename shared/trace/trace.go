@@ -30,6 +30,9 @@ func init() {
 	}
 }
 
+// stage is the deployment stage (STAGE), annotated on every subsegment.
+var stage = os.Getenv("STAGE")
+
 // Instrument makes every client built from cfg record a subsegment per call
 // and pass the trace on.
 func Instrument(cfg *aws.Config) {
@@ -43,6 +46,10 @@ func Capture(ctx context.Context, name string, fn func(context.Context) error, a
 		return fn(ctx)
 	}
 	return xray.Capture(ctx, name, func(ctx context.Context) error {
+		if stage != "" {
+			// The template's X-Ray group finds the pipeline's traces by it.
+			Annotate(ctx, "stage", stage)
+		}
 		for i := 0; i+1 < len(annotations); i += 2 {
 			Annotate(ctx, annotations[i], annotations[i+1])
 		}

@@ -89,12 +89,13 @@ usersapi is ready (in %.1fs).
   try         curl -s -X POST %s/users -H "x-api-key: <api key>" -H "Authorization: Bearer $(bin/usersapi-local token)" \
                 -H 'Content-Type: application/json' -d '{"name":"Ada Lovelace","email":"ada@example.com"}'
   events      %s/_local/events
+  traces      %s/_local/xray   metrics  %s/_local/metrics   (all pages: %s/_local/)
   api key     %s
   token       bin/usersapi-local token --sub alice --scope "users.read users.write"   (JWKS: %s/_local/jwks.json)
   functions   %d, under an emulated Lambda Runtime API; their logs follow, prefixed by name
 
 Ctrl-C stops everything.
-`, time.Since(start).Seconds(), c.URL, c.URL, base, devKey(c), base, len(c.Pools))
+`, time.Since(start).Seconds(), c.URL, c.URL, base, base, base, base, devKey(c), base, len(c.Pools))
 	<-ctx.Done()
 	fmt.Fprintln(out, "\nstopping…")
 	return nil

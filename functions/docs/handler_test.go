@@ -106,7 +106,7 @@ func TestSpec(t *testing.T) {
 	if resp.Headers["Cache-Control"] != "no-cache" || resp.Headers["ETag"] == "" || resp.Headers["X-Content-Type-Options"] != "nosniff" {
 		t.Errorf("headers %v", resp.Headers)
 	}
-	for _, s := range []string{`"x-amazon-apigateway-`, `"Fn::`, `"Ref"`, ".Arn}"} {
+	for _, s := range []string{`"x-amazon-apigateway-`, `"Fn::`, `"Ref"`, ".Arn}", "Aliaslive"} {
 		if strings.Contains(resp.Body, s) {
 			t.Errorf("the document still holds %q", s)
 		}
@@ -438,7 +438,7 @@ func TestDocumentedRoutes(t *testing.T) {
 			continue
 		}
 		uri, _ := json.Marshal(op.Extensions["x-amazon-apigateway-integration"])
-		if !strings.Contains(string(uri), "${DocsFunction.Arn}") {
+		if !strings.Contains(string(uri), "${DocsFunctionAliaslive}") {
 			t.Errorf("GET %s is not integrated with DocsFunction: %s", p, uri)
 		}
 		var codes []string

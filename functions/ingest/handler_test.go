@@ -18,7 +18,7 @@ import (
 	"github.com/usersapi/usersapi/shared/eventstest"
 	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/metrics/metricstest"
-	"github.com/usersapi/usersapi/shared/queue"
+	"github.com/usersapi/usersapi/shared/queue/envelope"
 	"github.com/usersapi/usersapi/shared/requestid"
 	"github.com/usersapi/usersapi/shared/signed"
 	"github.com/usersapi/usersapi/shared/users"
@@ -36,7 +36,7 @@ func (r *recorder) Send(_ context.Context, cmd users.Command) error {
 	if r.err != nil {
 		return &users.Error{Kind: users.Unavailable, Detail: "the write queue is unavailable; try again", Err: r.err}
 	}
-	b, err := queue.Encode(cmd)
+	b, err := envelope.Encode(cmd)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func TestWrites(t *testing.T) {
 			if len(q.sent) != 1 {
 				t.Fatalf("%d messages sent, want 1", len(q.sent))
 			}
-			cmd, err := queue.Decode(q.sent[0])
+			cmd, err := envelope.Decode(q.sent[0])
 			if err != nil {
 				t.Fatal(err)
 			}

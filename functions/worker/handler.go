@@ -9,7 +9,7 @@ import (
 
 	"github.com/usersapi/usersapi/shared/dynamo"
 	"github.com/usersapi/usersapi/shared/metrics"
-	"github.com/usersapi/usersapi/shared/queue"
+	"github.com/usersapi/usersapi/shared/queue/envelope"
 	"github.com/usersapi/usersapi/shared/trace"
 	"github.com/usersapi/usersapi/shared/users"
 )
@@ -85,7 +85,7 @@ func (h *handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 
 // process applies one message and reports whether it is done with.
 func (h *handler) process(ctx context.Context, m *events.SQSMessage) bool {
-	cmd, err := queue.Decode([]byte(m.Body))
+	cmd, err := envelope.Decode([]byte(m.Body))
 	if err != nil {
 		// It will never decode: SQS moves it to the DLQ after maxReceiveCount receives.
 		h.log.ErrorContext(ctx, "refused a message that is not a command", "message_id", m.MessageId,

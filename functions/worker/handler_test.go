@@ -17,7 +17,7 @@ import (
 	"github.com/usersapi/usersapi/shared/eventstest"
 	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/metrics/metricstest"
-	"github.com/usersapi/usersapi/shared/queue"
+	"github.com/usersapi/usersapi/shared/queue/envelope"
 	"github.com/usersapi/usersapi/shared/users"
 )
 
@@ -47,7 +47,7 @@ func newHandler(s *script) *handler {
 }
 
 func message(t *testing.T, id, group, request string) events.SQSMessage {
-	body, err := queue.Encode(users.Command{RequestID: request, Op: users.Delete, UserID: users.ID(group), AcceptedAt: time.Now()})
+	body, err := envelope.Encode(users.Command{RequestID: request, Op: users.Delete, UserID: users.ID(group), AcceptedAt: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestPoisonMessage(t *testing.T) {
 	}
 	var poison []string
 	for _, m := range ev.Records {
-		if _, err := queue.Decode([]byte(m.Body)); err != nil {
+		if _, err := envelope.Decode([]byte(m.Body)); err != nil {
 			poison = append(poison, m.MessageId)
 		}
 	}
@@ -142,7 +142,7 @@ func TestSampleBatch(t *testing.T) {
 	for user, got := range s.applied {
 		var want []string
 		for _, m := range ev.Records {
-			if cmd, _ := queue.Decode([]byte(m.Body)); cmd.UserID == user {
+			if cmd, _ := envelope.Decode([]byte(m.Body)); cmd.UserID == user {
 				want = append(want, cmd.RequestID)
 			}
 		}

@@ -21,7 +21,7 @@ import (
 	"github.com/usersapi/usersapi/internal/browsertest"
 	"github.com/usersapi/usersapi/internal/localcloud"
 	"github.com/usersapi/usersapi/internal/localcloud/cloudtest"
-	"github.com/usersapi/usersapi/shared/queue"
+	"github.com/usersapi/usersapi/shared/queue/envelope"
 	"github.com/usersapi/usersapi/shared/requestid"
 	"github.com/usersapi/usersapi/shared/signed"
 	"github.com/usersapi/usersapi/shared/users"
@@ -396,7 +396,7 @@ func TestRedrive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, err := queue.Encode(users.Command{RequestID: reqID, Op: users.Create, UserID: users.ID(id.String()), AcceptedAt: claims.AcceptedAt,
+	body, err := envelope.Encode(users.Command{RequestID: reqID, Op: users.Create, UserID: users.ID(id.String()), AcceptedAt: claims.AcceptedAt,
 		Owner: "alice", Input: users.Input{Name: "Parked", Email: email()}})
 	if err != nil {
 		t.Fatal(err)

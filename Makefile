@@ -82,7 +82,8 @@ chaos: tools build
 FUZZTIME ?= 10s
 fuzz:
 	@for t in ./functions/ingest:FuzzDecodeInput ./functions/ingest:FuzzDecodePatch ./shared/signed:FuzzOpen \
-	          ./shared/dynamo:FuzzStartKey ./functions/authorizer:FuzzParse; do \
+	          ./shared/dynamo:FuzzStartKey ./functions/authorizer:FuzzParse ./shared/queue/envelope:FuzzDecode \
+	          ./shared/users:FuzzValidID; do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg, $(FUZZTIME))"; \
 	  go test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done

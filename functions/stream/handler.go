@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/usersapi/usersapi/shared/bus"
-	"github.com/usersapi/usersapi/shared/dynamo"
+	"github.com/usersapi/usersapi/shared/dynamo/change"
 	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/trace"
 	"github.com/usersapi/usersapi/shared/users"
@@ -36,7 +36,7 @@ func (h *handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 	var changes []users.Change
 	var seq []string // the sequence number of each change's record
 	for _, rec := range ev.Records {
-		c, ok, err := dynamo.ChangeOf(rec)
+		c, ok, err := change.Of(rec)
 		if err != nil {
 			// Not a user item we can read: publishing past it would lose it, so stop here.
 			h.log.ErrorContext(ctx, "unreadable stream record", "sequence_number", rec.Change.SequenceNumber, "err", err)

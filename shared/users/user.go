@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -23,7 +24,9 @@ const (
 // Fields names every field a client may send, in the order they are documented.
 var Fields = []string{"name", "email", "phone", "age"}
 
-var phoneRE = regexp.MustCompile(PhonePattern)
+// phoneRE is compiled on first use, not at init: most invocations of most
+// functions never validate a phone.
+var phoneRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(PhonePattern) })
 
 // ID identifies a user: a lowercase UUIDv7, made by the server, k-sortable by
 // creation time and never reused.
@@ -166,7 +169,7 @@ func validDomain(d string) bool {
 
 // PhoneReason says why phone is not ten digits, or returns "".
 func PhoneReason(phone string) string {
-	if !phoneRE.MatchString(phone) {
+	if !phoneRE().MatchString(phone) {
 		return "must be exactly 10 digits"
 	}
 	return ""

@@ -212,7 +212,7 @@ func (h *handler) enqueue(ctx context.Context, req *events.APIGatewayProxyReques
 	err = trace.Capture(ctx, "enqueue", func(ctx context.Context) error {
 		cmd.Trace = trace.Header(ctx)
 		return h.queue.Send(ctx, *cmd)
-	}, "user_id", string(cmd.UserID), "operation", string(op))
+	}, "user_id", string(cmd.UserID), "request_id", id, "operation", string(op))
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}

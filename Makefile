@@ -75,8 +75,11 @@ invoke: tools build
 	@bin/usersapi-local invoke $(FN) -e $(EVENT)
 
 ## chaos: the full load-and-chaos run (10,000 writes; a smaller one is part of make test).
+## The whole output goes to .tools/logs/chaos.log; the summary and any failure are printed.
 chaos: tools build
-	USERSAPI_CHAOS=full go test -count=1 -timeout 60m -run '^TestChaos$$' -v ./internal/localcloud/ 2>&1 | grep -v '^\s*\[' | grep -A12 -E 'chaos run|FAIL|ok '
+	@mkdir -p .tools/logs; echo "make chaos: about 25 minutes; the whole output goes to .tools/logs/chaos.log"
+	@USERSAPI_CHAOS=full go test -count=1 -timeout 90m -run '^TestChaos$$' -v ./internal/localcloud/ > .tools/logs/chaos.log 2>&1; \
+	  status=$$?; grep -v '^\s*\[' .tools/logs/chaos.log | grep -A12 -E 'chaos_test.go|^(--- |FAIL|ok |panic)' | head -80; exit $$status
 
 ## fuzz: a short run of every fuzz target (their seed corpora run in every `make test`).
 FUZZTIME ?= 10s

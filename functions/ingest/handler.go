@@ -112,32 +112,27 @@ func (h *handler) accept(ctx context.Context, req *events.APIGatewayProxyRequest
 	if err := h.decode(req, &cmd); err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}
-	if op != users.Create {
-		if err := h.mayChange(ctx, caller, cmd.UserID); err != nil {
-			return events.APIGatewayProxyResponse{}, err
-		}
-	}
-
 	key, err := idempotencyKey(apigw.Header(req, "Idempotency-Key"))
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}
-	if key != "" {
-		// Scoped to the caller: its API key and its subject.
-		key = digest(req.RequestContext.Identity.APIKeyID, caller.Subject, key)
-		fingerprint := digest(req.HTTPMethod, req.Path, apigw.Header(req, "If-Match"), apigw.Header(req, "Content-Type"), req.Body)
-		answer, err := h.keys.Begin(ctx, key, fingerprint)
-		if err != nil {
-			return events.APIGatewayProxyResponse{}, err
-		}
-		if answer != "" {
-			return replay(answer)
-		}
+	if key == "" {
+		return h.enqueue(ctx, req, caller, &cmd)
+	}
+	// The key is looked up before the user is: a retry gets the answer of its
+	// first attempt even when that write has been applied since (a DELETE,
+	// after which the user is gone). Keys are scoped to the caller (its API
+	// key and its subject), so a replay tells it only what it was told.
+	key = digest(req.RequestContext.Identity.APIKeyID, caller.Subject, key)
+	fingerprint := digest(req.HTTPMethod, req.Path, apigw.Header(req, "If-Match"), apigw.Header(req, "Content-Type"), req.Body)
+	stored, err := h.keys.Begin(ctx, key, fingerprint)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	if stored != "" {
+		return replay(stored)
 	}
 	resp, err := h.enqueue(ctx, req, caller, &cmd)
-	if key == "" {
-		return resp, err
-	}
 	if err != nil {
 		if aerr := h.keys.Abandon(ctx, key); aerr != nil {
 			h.log.ErrorContext(ctx, "abandon idempotency key", "err", aerr)
@@ -201,9 +196,13 @@ func digest(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// enqueue issues the request id, queues cmd and answers 202.
+// enqueue checks that the caller may change the user, issues the request
+// id, queues cmd and answers 202.
 func (h *handler) enqueue(ctx context.Context, req *events.APIGatewayProxyRequest, caller users.Caller, cmd *users.Command) (events.APIGatewayProxyResponse, error) {
 	op := cmd.Op
+	if err := h.mayChange(ctx, caller, cmd.UserID, op); err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
 	id, claims, err := h.ids.Issue(cmd.UserID, op, caller.Subject)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
@@ -228,7 +227,10 @@ func (h *handler) enqueue(ctx context.Context, req *events.APIGatewayProxyReques
 // is another caller's, or (for anyone but an admin) it does not exist, with
 // the same answer for both so that ids cannot be probed. The read is
 // consistent; the worker checks the owner again in its conditional write.
-func (h *handler) mayChange(ctx context.Context, caller users.Caller, id users.ID) error {
+func (h *handler) mayChange(ctx context.Context, caller users.Caller, id users.ID, op users.Op) error {
+	if op == users.Create {
+		return nil // a new user is the caller's
+	}
 	forbidden := users.Errorf(users.Forbidden, "you may not change user %s", id)
 	var u users.User
 	err := trace.Capture(ctx, "check-owner", func(ctx context.Context) (err error) {

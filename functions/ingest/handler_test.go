@@ -301,6 +301,29 @@ func TestIdempotencyKey(t *testing.T) {
 	if r := post(`"k2"`, `{"name":"Ada","email":"ada@example.com"}`); r.StatusCode != 202 {
 		t.Fatalf("a retry after a 503 is accepted afresh: %d", r.StatusCode)
 	}
+
+	// A DELETE retried after the worker applied it (the user is gone) gets
+	// its first answer again, not the 403 of a missing user (found by the
+	// chaos run).
+	del := func() events.APIGatewayProxyResponse {
+		resp, _ := h.Handle(context.Background(), write("DELETE", "/users/{id}", "/users/"+uid, uid, "", map[string]string{"Idempotency-Key": "d1"}))
+		return resp
+	}
+	first = del()
+	delete(h.users.(owners), uid)
+	if again := del(); first.StatusCode != 202 || again.StatusCode != 202 || again.Body != first.Body {
+		t.Fatalf("DELETE %d %s, retried once applied: %d %s", first.StatusCode, first.Body, again.StatusCode, again.Body)
+	}
+	// A refusal is not remembered: the key may be used again.
+	resp, _ := h.Handle(context.Background(), write("DELETE", "/users/{id}", "/users/"+uid, uid, "", map[string]string{"Idempotency-Key": "d2"}))
+	if resp.StatusCode != 403 {
+		t.Fatalf("DELETE of a missing user: %d, want 403", resp.StatusCode)
+	}
+	h.users.(owners)[uid] = "alice"
+	resp, _ = h.Handle(context.Background(), write("DELETE", "/users/{id}", "/users/"+uid, uid, "", map[string]string{"Idempotency-Key": "d2"}))
+	if resp.StatusCode != 202 {
+		t.Fatalf("the key of a refused request, used again: %d, want 202", resp.StatusCode)
+	}
 }
 
 // Every answer is counted: 202s by operation, refusals by reason, 5xx apart

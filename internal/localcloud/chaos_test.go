@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,16 +114,18 @@ func TestChaos(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(client), 42))
-			var mine []string // created users of this client
+			var mine []string // this client's users, while they live
 			live := map[string]bool{}
 			versions := map[string]int{}
-			for n := 0; n < writesPerClient; n++ {
+			// Until writesPerClient writes are accepted; a request that is
+			// not (a 5xx once the retries ran out) does not count.
+			for n, done := 0, 0; done < writesPerClient && n < 3*writesPerClient; n++ {
 				var method, path, ct, op string
 				var body map[string]any
 				user := ""
 				ifMatch := 0
 				switch roll := rng.IntN(100); {
-				case len(mine) < size.users/size.clients || roll < 10:
+				case len(mine) < size.users/size.clients || roll < 5:
 					method, path, op = "POST", "/users", "create"
 					body = map[string]any{"name": "Chaos", "email": email()}
 				default:
@@ -180,6 +183,7 @@ func TestChaos(t *testing.T) {
 					t.Errorf("%s %s: %d %s", method, path, r.status, r.raw)
 					continue
 				}
+				done++
 				if user == "" {
 					user = r.body["userId"].(string)
 					mine = append(mine, user)
@@ -199,6 +203,9 @@ func TestChaos(t *testing.T) {
 				if st["status"] == "succeeded" {
 					versions[user] = int(st["version"].(float64))
 					live[user] = op != "delete"
+					if op == "delete" {
+						mine = slices.DeleteFunc(mine, func(u string) bool { return u == user })
+					}
 				}
 			}
 		}()
@@ -207,7 +214,23 @@ func TestChaos(t *testing.T) {
 	acceptedFor := time.Since(start)
 
 	// Model: replay each user's writes in acceptance order.
-	lost, dup, order := 0, 0, 0
+	lost, dup, order, missing := 0, 0, 0, 0
+	versionsSeen := func() map[string]map[int]int {
+		seen := map[string]map[int]int{}
+		for _, e := range c.Bus.Events() {
+			var d struct {
+				UserID  string
+				Version int
+			}
+			_ = json.Unmarshal(e.Detail, &d)
+			if seen[d.UserID] == nil {
+				seen[d.UserID] = map[int]int{}
+			}
+			seen[d.UserID][d.Version]++
+		}
+		return seen
+	}
+	seenAll := versionsSeen()
 	for user, idx := range perUser {
 		version, exists := 0, false
 		var lastVersion float64
@@ -242,26 +265,19 @@ func TestChaos(t *testing.T) {
 			dup++
 			t.Errorf("user %s: %d %v, the model says version %d", user, got.status, got.body["version"], version)
 		case !exists && got.status != 404:
+			dup++
 			t.Errorf("user %s exists, the model says deleted", user)
 		}
-		// Every version has its event.
-		seen := map[int]int{}
-		for _, e := range events(c, user) {
-			seen[int(e["version"].(float64))]++
-		}
+		// Every version has its event (waiting a little for the last ones).
 		for v := 1; v <= version; v++ {
-			if seen[v] == 0 {
-				deadline := time.Now().Add(30 * time.Second)
-				for seen[v] == 0 && time.Now().Before(deadline) {
-					time.Sleep(100 * time.Millisecond)
-					seen = map[int]int{}
-					for _, e := range events(c, user) {
-						seen[int(e["version"].(float64))]++
-					}
-				}
-				if seen[v] == 0 {
-					t.Errorf("user %s: no event for version %d", user, v)
-				}
+			deadline := time.Now().Add(30 * time.Second)
+			for seenAll[user][v] == 0 && time.Now().Before(deadline) {
+				time.Sleep(200 * time.Millisecond)
+				seenAll = versionsSeen()
+			}
+			if seenAll[user][v] == 0 {
+				missing++
+				t.Errorf("user %s: no event for version %d", user, v)
 			}
 		}
 	}
@@ -325,16 +341,21 @@ func TestChaos(t *testing.T) {
 			}()
 		}
 		races.Wait()
-		won := 0
+		var won atomic.Int32
 		for _, loc := range locs {
-			if patientSettle(t, c, loc)["status"] == "succeeded" {
-				won++
-			}
+			races.Add(1)
+			go func() {
+				defer races.Done()
+				if patientSettle(t, c, loc)["status"] == "succeeded" {
+					won.Add(1)
+				}
+			}()
 		}
-		if won != 1 {
-			t.Errorf("email %s: %d winners", mail, won)
+		races.Wait()
+		if won.Load() != 1 {
+			t.Errorf("email %s: %d winners", mail, won.Load())
 		}
-		winners += won
+		winners += int(won.Load())
 	}
 
 	orphans := orphanSentinels(t, c)
@@ -367,18 +388,18 @@ func TestChaos(t *testing.T) {
   lost accepted writes:      %d
   duplicate effects:         %d
   per-user order violations: %d
-  change events:             every (userId, version) present; %d duplicates emitted
+  change events:             %d (userId, version) without an event; %d duplicates emitted
   DLQ:                       %d of %d poison messages, nothing else; %d parked after other than 5 receives
   uniqueness:                %d emails × %d concurrent creates → %d winners, %d orphan sentinels
   throughput:                %.0f accepted writes/s, %.0f applied writes/s (%d applied)
   latency p50 / p99 (ms):    202 %.0f / %.0f · succeeded %.0f / %.0f · event %.0f / %.0f`,
 		len(accepted), size.clients, len(perUser), acceptedFor.Round(time.Second),
-		lost, dup, order, dupEvents, len(parked), len(poison), wrongCount, size.emails, size.racers, winners, orphans,
+		lost, dup, order, missing, dupEvents, len(parked), len(poison), wrongCount, size.emails, size.racers, winners, orphans,
 		float64(len(accepted))/acceptedFor.Seconds(), float64(applied)/lastApplied.Seconds(), applied,
 		percentileMs(answer, 0.5), percentileMs(answer, 0.99), percentileMs(settled, 0.5), percentileMs(settled, 0.99),
 		percentileMs(event, 0.5), percentileMs(event, 0.99))
-	if lost+dup+order+orphans > 0 {
-		t.Errorf("lost %d, duplicate effects %d, order violations %d, orphan sentinels %d: all must be 0", lost, dup, order, orphans)
+	if lost+dup+order+missing+orphans > 0 {
+		t.Errorf("lost %d, duplicate effects %d, order violations %d, missing events %d, orphan sentinels %d: all must be 0", lost, dup, order, missing, orphans)
 	}
 }
 

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/usersapi/usersapi/shared/users"
 )
 
 // BenchmarkOverhead is BenchmarkHandler against BenchmarkBaselineDecode in one
@@ -20,13 +18,7 @@ import (
 // second: the goal is at most 1.5. ns/op includes the timing itself.
 func BenchmarkOverhead(b *testing.B) {
 	raw := benchEvent(b)
-	h, m := newHandler(b)
-	var req events.APIGatewayProxyRequest
-	if err := json.Unmarshal(raw, &req); err != nil {
-		b.Fatal(err)
-	}
-	id := users.ID(req.PathParameters["id"])
-	m.users[id] = users.User{ID: id, Name: "Ada Lovelace", Email: "ada@example.com", Phone: "5551234567", Age: 36, Version: 3, Owner: "alice"}
+	h := benchHandler(b, raw)
 	ctx := context.Background()
 
 	decode := func() {

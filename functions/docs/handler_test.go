@@ -19,6 +19,7 @@ import (
 
 	"github.com/usersapi/usersapi/api"
 	"github.com/usersapi/usersapi/shared/apigw"
+	"github.com/usersapi/usersapi/shared/apigw/apigwtest"
 )
 
 // swaggerUI stands in for the assets make copies from swagger-ui-dist.
@@ -64,20 +65,6 @@ func call(t *testing.T, h *handler, req events.APIGatewayProxyRequest) events.AP
 	return resp
 }
 
-func problem(t *testing.T, resp events.APIGatewayProxyResponse) apigw.Problem {
-	t.Helper()
-	if ct := resp.Headers["Content-Type"]; ct != apigw.ProblemContentType {
-		t.Fatalf("Content-Type %q, want problem+json; body %s", ct, resp.Body)
-	}
-	var p apigw.Problem
-	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
-		t.Fatal(err)
-	}
-	if p.Status != resp.StatusCode || !strings.HasPrefix(p.Type, apigw.ProblemBase) || p.Title == "" {
-		t.Fatalf("problem %+v does not match status %d", p, resp.StatusCode)
-	}
-	return p
-}
 
 // TestEmbedded: the function starts on what it embeds, with or without
 // Swagger UI's files (a plain `go build` has only the placeholder).
@@ -297,7 +284,7 @@ func TestAssets(t *testing.T) {
 				t.Fatalf("%d %q %q: %.200s", resp.StatusCode, resp.Headers["Content-Type"], resp.Headers["Cache-Control"], resp.Body)
 			}
 			if tt.status == 404 {
-				problem(t, resp)
+				apigwtest.Problem(t, resp)
 				return
 			}
 			if resp.Headers["Content-Security-Policy"] != fileCSP || resp.Headers["X-Content-Type-Options"] != "nosniff" {
@@ -324,7 +311,7 @@ func TestMissingAssets(t *testing.T) {
 	if resp.StatusCode != 503 {
 		t.Fatalf("%d: %s", resp.StatusCode, resp.Body)
 	}
-	p := problem(t, resp)
+	p := apigwtest.Problem(t, resp)
 	if !strings.Contains(p.Detail, "make docs-assets") || p.Instance == "" {
 		t.Errorf("problem %+v", p)
 	}
@@ -354,7 +341,7 @@ func TestMethods(t *testing.T) {
 			if post.StatusCode != 405 || post.Headers["Allow"] != "GET, HEAD, OPTIONS" {
 				t.Errorf("POST: %d Allow %q", post.StatusCode, post.Headers["Allow"])
 			}
-			problem(t, post)
+			apigwtest.Problem(t, post)
 			req.HTTPMethod = http.MethodOptions
 			if opt := call(t, h, req); opt.StatusCode != 204 || opt.Headers["Allow"] == "" || opt.Body != "" {
 				t.Errorf("OPTIONS: %d %v", opt.StatusCode, opt.Headers)
@@ -363,7 +350,7 @@ func TestMethods(t *testing.T) {
 	}
 	req := readEvent(t, "get-docs.json")
 	req.Resource = "/elsewhere"
-	problem(t, call(t, h, req))
+	apigwtest.Problem(t, call(t, h, req))
 }
 
 // TestConvert: what the JSON keeps and drops, and the YAML it refuses.

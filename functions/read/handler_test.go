@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/usersapi/usersapi/shared/apigw"
+	"github.com/usersapi/usersapi/shared/apigw/apigwtest"
 	"github.com/usersapi/usersapi/shared/dynamo"
 	"github.com/usersapi/usersapi/shared/eventstest"
 	"github.com/usersapi/usersapi/shared/requestid"
@@ -93,20 +94,6 @@ func call(t *testing.T, h *handler, req events.APIGatewayProxyRequest) events.AP
 	return resp
 }
 
-func problem(t *testing.T, resp events.APIGatewayProxyResponse) apigw.Problem {
-	t.Helper()
-	if ct := resp.Headers["Content-Type"]; ct != apigw.ProblemContentType {
-		t.Fatalf("Content-Type %q, want problem+json; body %s", ct, resp.Body)
-	}
-	var p apigw.Problem
-	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
-		t.Fatal(err)
-	}
-	if p.Status != resp.StatusCode || !strings.HasPrefix(p.Type, apigw.ProblemBase) || p.Title == "" {
-		t.Fatalf("problem %+v does not match status %d", p, resp.StatusCode)
-	}
-	return p
-}
 
 func TestGetUser(t *testing.T) {
 	h, _ := newHandler(t)
@@ -149,7 +136,7 @@ func TestGetUser(t *testing.T) {
 					t.Errorf("ETag %q", resp.Headers["ETag"])
 				}
 			default:
-				p := problem(t, resp)
+				p := apigwtest.Problem(t, resp)
 				if tt.field != "" && (len(p.Errors) != 1 || p.Errors[0].Field != tt.field) {
 					t.Errorf("errors %+v, want one on %s", p.Errors, tt.field)
 				}
@@ -225,7 +212,7 @@ func TestList(t *testing.T) {
 			t.Errorf("query %v: status %d, want 400", q, resp.StatusCode)
 			continue
 		}
-		if p := problem(t, resp); len(p.Errors) != 1 {
+		if p := apigwtest.Problem(t, resp); len(p.Errors) != 1 {
 			t.Errorf("query %v: errors %+v", q, p.Errors)
 		}
 	}
@@ -288,12 +275,12 @@ func TestUnrouted(t *testing.T) {
 	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Headers["Allow"] != "GET, HEAD, OPTIONS" {
 		t.Errorf("405: %d Allow %q", resp.StatusCode, resp.Headers["Allow"])
 	}
-	problem(t, resp)
+	apigwtest.Problem(t, resp)
 	resp = call(t, h, request("GET", "/nothing", "/nothing", nil, nil, nil))
 	if resp.StatusCode != 404 {
 		t.Errorf("unknown route: %d", resp.StatusCode)
 	}
-	problem(t, resp)
+	apigwtest.Problem(t, resp)
 }
 
 // TestEvents runs the handler on every read sample in events/.
@@ -340,7 +327,7 @@ func TestAWSSampleEvent(t *testing.T) {
 	if resp.StatusCode != 404 {
 		t.Fatalf("status %d, want 404", resp.StatusCode)
 	}
-	problem(t, resp)
+	apigwtest.Problem(t, resp)
 }
 
 func TestLoadConfig(t *testing.T) {

@@ -65,7 +65,6 @@ func call(t *testing.T, h *handler, req events.APIGatewayProxyRequest) events.AP
 	return resp
 }
 
-
 // TestEmbedded: the function starts on what it embeds, with or without
 // Swagger UI's files (a plain `go build` has only the placeholder).
 func TestEmbedded(t *testing.T) {

@@ -94,7 +94,6 @@ func call(t *testing.T, h *handler, req events.APIGatewayProxyRequest) events.AP
 	return resp
 }
 
-
 func TestGetUser(t *testing.T) {
 	h, _ := newHandler(t)
 	byID := map[string]string{"id": string(known)}

@@ -341,11 +341,14 @@ func TestChaos(t *testing.T) {
 			}()
 		}
 		races.Wait()
+		// The racers learn their outcomes as the clients above do, 8 at a time.
 		var won atomic.Int32
+		pollers := make(chan struct{}, size.clients)
 		for _, loc := range locs {
 			races.Add(1)
+			pollers <- struct{}{}
 			go func() {
-				defer races.Done()
+				defer func() { <-pollers; races.Done() }()
 				if patientSettle(t, c, loc)["status"] == "succeeded" {
 					won.Add(1)
 				}

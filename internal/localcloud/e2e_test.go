@@ -39,6 +39,10 @@ type response struct {
 	raw    string
 }
 
+// client gives up on an answer after a minute: the local gateway answers
+// within its 29 s integration timeout, so a longer wait is a hang to report.
+var client = &http.Client{Timeout: time.Minute}
+
 func do(t *testing.T, c *localcloud.Cloud, method, path, body string, headers ...string) response {
 	t.Helper()
 	req, err := http.NewRequest(method, c.URL+path, strings.NewReader(body))
@@ -58,7 +62,7 @@ func do(t *testing.T, c *localcloud.Cloud, method, path, body string, headers ..
 		}
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

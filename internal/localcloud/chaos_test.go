@@ -231,7 +231,28 @@ func TestChaos(t *testing.T) {
 		return seen
 	}
 	seenAll := versionsSeen()
-	for user, idx := range perUser {
+	var seenMu sync.Mutex
+	hasEvent := func(user string, v int) bool {
+		seenMu.Lock()
+		defer seenMu.Unlock()
+		return seenAll[user][v] > 0
+	}
+	refresh := func() {
+		seen := versionsSeen()
+		seenMu.Lock()
+		seenAll = seen
+		seenMu.Unlock()
+	}
+	// Users are checked 8 at a time (each read may wait out a throttled
+	// DynamoDB call's backoff); each user's writes in order.
+	var checkMu sync.Mutex
+	check := func(user string, idx []int) {
+		l, d, o, m := 0, 0, 0, 0
+		defer func() {
+			checkMu.Lock()
+			lost, dup, order, missing = lost+l, dup+d, order+o, missing+m
+			checkMu.Unlock()
+		}()
 		version, exists := 0, false
 		var lastVersion float64
 		for _, i := range idx {
@@ -239,12 +260,12 @@ func TestChaos(t *testing.T) {
 			st := patient(t, c, "GET", "/requests/"+w.requestID).body
 			switch st["status"] {
 			case "pending":
-				lost++
+				l++
 				continue
 			case "succeeded":
 				v := st["version"].(float64)
 				if v <= lastVersion {
-					order++
+					o++
 				}
 				lastVersion = v
 				if w.op == "create" {
@@ -252,7 +273,7 @@ func TestChaos(t *testing.T) {
 				}
 				version++
 				if int(v) != version {
-					dup++
+					d++
 				}
 				if w.op == "delete" {
 					exists = false
@@ -262,25 +283,36 @@ func TestChaos(t *testing.T) {
 		got := patient(t, c, "GET", "/users/"+user)
 		switch {
 		case exists && (got.status != 200 || int(got.body["version"].(float64)) != version):
-			dup++
+			d++
 			t.Errorf("user %s: %d %v, the model says version %d", user, got.status, got.body["version"], version)
 		case !exists && got.status != 404:
-			dup++
+			d++
 			t.Errorf("user %s exists, the model says deleted", user)
 		}
 		// Every version has its event (waiting a little for the last ones).
 		for v := 1; v <= version; v++ {
 			deadline := time.Now().Add(30 * time.Second)
-			for seenAll[user][v] == 0 && time.Now().Before(deadline) {
+			for !hasEvent(user, v) && time.Now().Before(deadline) {
 				time.Sleep(200 * time.Millisecond)
-				seenAll = versionsSeen()
+				refresh()
 			}
-			if seenAll[user][v] == 0 {
-				missing++
+			if !hasEvent(user, v) {
+				m++
 				t.Errorf("user %s: no event for version %d", user, v)
 			}
 		}
 	}
+	var checks sync.WaitGroup
+	checkers := make(chan struct{}, size.clients)
+	for user, idx := range perUser {
+		checks.Add(1)
+		checkers <- struct{}{}
+		go func() {
+			defer func() { <-checkers; checks.Done() }()
+			check(user, idx)
+		}()
+	}
+	checks.Wait()
 	dupEvents := 0
 	ids := map[string]bool{}
 	for _, e := range c.Bus.Events() {

@@ -15,7 +15,7 @@ import (
 
 // MockClock is a struct to record current time.
 type MockClock struct {
-	NowTime int64
+	NowTime  int64
 	NowNanos int64
 }
 

@@ -6,6 +6,7 @@
 //
 // or in the "license" file accompanying this file. This file is distributed on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the License for the specific language governing permissions and limitations under the License.
 
+//go:build go1.8
 // +build go1.8
 
 package xray
@@ -20,7 +21,8 @@ import (
 
 // HTTPSubsegments is a set of context in different HTTP operation.
 // Note: from ClientTrace godoc
-//               Functions may be called concurrently from different goroutines
+//
+//	Functions may be called concurrently from different goroutines
 //
 // HTTPSubsegments must operate as though all functions on it can be called in
 // different goroutines and must protect against races

@@ -12,9 +12,9 @@ import (
 	"context"
 
 	v2Middleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-xray-sdk-go/v2/xray"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"github.com/aws/aws-xray-sdk-go/v2/xray"
 )
 
 // RequestIDKey is the key name of the request id.

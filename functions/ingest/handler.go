@@ -76,6 +76,8 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	h.metrics.Count(metrics.WriteRequests, 1)
 	resp, err := h.accept(ctx, &req, op)
 	switch {
+	case err == nil && resp.Headers["Idempotent-Replayed"] != "":
+		// A retry answered from its key: no new write.
 	case err == nil:
 		h.metrics.Count(metrics.AcceptedWrites, 1, "operation", string(op))
 	default:

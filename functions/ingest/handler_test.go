@@ -350,6 +350,9 @@ func TestMetrics(t *testing.T) {
 		map[string]float64{"WriteRequests": 1, "RejectedRequests/invalid": 1})
 	check(write("DELETE", "/users/{id}", "/users/"+uid, uid, "", map[string]string{"If-Match": `"x"`}),
 		map[string]float64{"WriteRequests": 1, "RejectedRequests/invalid": 1})
+	keyed := write("POST", "/users", "/users", "", `{"name":"Ada","email":"ada@example.com"}`, map[string]string{"Idempotency-Key": "m1"})
+	check(keyed, map[string]float64{"WriteRequests": 1, "AcceptedWrites/create": 1})
+	check(keyed, map[string]float64{"WriteRequests": 1}) // replayed: no new write
 	q.err = errors.New("dial tcp: connection refused")
 	check(write("DELETE", "/users/{id}", "/users/"+uid, uid, "", nil),
 		map[string]float64{"WriteRequests": 1, "ServerErrors": 1})

@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/usersapi/usersapi/shared/apigw"
+	"github.com/usersapi/usersapi/shared/dynamo"
 	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/requestid"
 	"github.com/usersapi/usersapi/shared/trace"
@@ -25,15 +27,17 @@ type sender interface {
 	Send(ctx context.Context, cmd users.Command) error
 }
 
-// finder reads a user consistently; *dynamo.Table has it.
+// finder reads a user and a request's outcome consistently; *dynamo.Table has it.
 type finder interface {
 	Get(ctx context.Context, id users.ID) (users.User, error)
+	Request(ctx context.Context, id string) (users.Request, bool, error)
 }
 
 // keyStore remembers Idempotency-Keys; *dynamo.Keys has it.
 type keyStore interface {
-	Begin(ctx context.Context, key, fingerprint string) (string, error)
+	Begin(ctx context.Context, key, fingerprint, requestID string) (dynamo.Claim, error)
 	Complete(ctx context.Context, key, answer string) error
+	Release(ctx context.Context, key string) error
 	Abandon(ctx context.Context, key string) error
 }
 
@@ -118,8 +122,18 @@ func (h *handler) accept(ctx context.Context, req *events.APIGatewayProxyRequest
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}
+	id, claims, err := h.ids.Issue(cmd.UserID, op, caller.Subject)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	cmd.RequestID, cmd.AcceptedAt = id, claims.AcceptedAt
+	// Everything up to the send keeps back time to answer before the function's
+	// deadline: a write that was queued must not end in a timeout.
+	work, cancel := reserve(ctx, workReserve)
+	defer cancel()
 	if key == "" {
-		return h.enqueue(ctx, req, caller, &cmd)
+		resp, _, err := h.enqueue(work, req, caller, &cmd, false)
+		return resp, err
 	}
 	// The key is looked up before the user is: a retry gets the answer of its
 	// first attempt even when that write has been applied since (a DELETE,
@@ -127,27 +141,60 @@ func (h *handler) accept(ctx context.Context, req *events.APIGatewayProxyRequest
 	// key and its subject), so a replay tells it only what it was told.
 	key = digest(req.RequestContext.Identity.APIKeyID, caller.Subject, key)
 	fingerprint := digest(req.HTTPMethod, req.Path, apigw.Header(req, "If-Match"), apigw.Header(req, "Content-Type"), req.Body)
-	stored, err := h.keys.Begin(ctx, key, fingerprint)
-	if err != nil {
+	claim, err := h.keys.Begin(work, key, fingerprint, id)
+	switch {
+	case err != nil:
 		return events.APIGatewayProxyResponse{}, err
+	case claim.Answer != "":
+		return replay(claim.Answer)
+	case claim.RequestID != id:
+		// An earlier attempt stopped without answering and may have queued its
+		// message: this one is the same request, under the same id (the FIFO
+		// deduplication id, and the worker's exactly-once record).
+		if claims, err = h.ids.Parse(claim.RequestID); err != nil {
+			return events.APIGatewayProxyResponse{}, fmt.Errorf("resume key: %w", err)
+		}
+		cmd.RequestID, cmd.UserID, cmd.AcceptedAt = claim.RequestID, claims.UserID, claims.AcceptedAt
+		h.log.InfoContext(ctx, "resuming an Idempotency-Key's request", "request_id", cmd.RequestID, "user_id", cmd.UserID)
 	}
-	if stored != "" {
-		return replay(stored)
-	}
-	resp, err := h.enqueue(ctx, req, caller, &cmd)
+	resp, sent, err := h.enqueue(work, req, caller, &cmd, claim.Resumed)
+	settle, cancelSettle := reserve(ctx, answerReserve)
+	defer cancelSettle()
 	if err != nil {
-		if aerr := h.keys.Abandon(ctx, key); aerr != nil {
-			h.log.ErrorContext(ctx, "abandon idempotency key", "err", aerr)
+		// Forget the key only if no attempt can have queued the message; else
+		// free it for the retry, which resumes under the same request id.
+		forget, what := h.keys.Abandon, "abandon"
+		if sent || claim.Resumed {
+			forget, what = h.keys.Release, "release"
+		}
+		if ferr := forget(settle, key); ferr != nil {
+			h.log.ErrorContext(ctx, what+" idempotency key", "err", ferr)
 		}
 		return resp, err
 	}
 	answer, _ := json.Marshal(storedAnswer{Body: resp.Body, Location: resp.Headers["Location"]})
-	if err := h.keys.Complete(ctx, key, string(answer)); err != nil {
-		// The write is accepted; a retry with the key will get 409 until the key
-		// expires rather than a second effect.
+	if err := h.keys.Complete(settle, key, string(answer)); err != nil {
+		// The write is accepted; a retry with the key will get 409 until the
+		// lease lapses, then resume the same request: no second effect.
 		h.log.ErrorContext(ctx, "complete idempotency key", "err", err)
 	}
 	return resp, nil
+}
+
+// The time that the steps of a write keep back from the function's deadline:
+// the work up to the send leaves enough to release a key and answer; the key's
+// completion, enough to answer.
+const (
+	workReserve   = 1500 * time.Millisecond
+	answerReserve = 300 * time.Millisecond
+)
+
+// reserve returns ctx with its deadline, if it has one, brought forward by d.
+func reserve(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if deadline, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, deadline.Add(-d))
+	}
+	return context.WithCancel(ctx)
 }
 
 // storedAnswer is the 202 remembered for an Idempotency-Key.
@@ -198,31 +245,35 @@ func digest(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// enqueue checks that the caller may change the user, issues the request
-// id, queues cmd and answers 202.
-func (h *handler) enqueue(ctx context.Context, req *events.APIGatewayProxyRequest, caller users.Caller, cmd *users.Command) (events.APIGatewayProxyResponse, error) {
-	op := cmd.Op
+// enqueue checks that the caller may change the user, queues cmd and
+// answers 202. sent says whether the send was tried (and so may have queued
+// the message, whatever the error). A resumed request whose check fails now
+// is answered 202 if its message was applied already: a DELETE, say.
+func (h *handler) enqueue(ctx context.Context, req *events.APIGatewayProxyRequest, caller users.Caller, cmd *users.Command, resumed bool) (resp events.APIGatewayProxyResponse, sent bool, err error) {
+	op, id := cmd.Op, cmd.RequestID
 	if err := h.mayChange(ctx, caller, cmd.UserID, op); err != nil {
-		return events.APIGatewayProxyResponse{}, err
-	}
-	id, claims, err := h.ids.Issue(cmd.UserID, op, caller.Subject)
-	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
-	}
-	cmd.RequestID, cmd.AcceptedAt = id, claims.AcceptedAt
-	err = trace.Capture(ctx, "enqueue", func(ctx context.Context) error {
-		cmd.Trace = trace.Header(ctx)
-		return h.queue.Send(ctx, *cmd)
-	}, "user_id", string(cmd.UserID), "request_id", id, "operation", string(op))
-	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		if !resumed || !users.IsKind(err, users.Forbidden) {
+			return resp, false, err
+		}
+		if _, applied, rerr := h.users.Request(ctx, id); rerr != nil || !applied {
+			return resp, false, err
+		}
+	} else {
+		sent = true
+		err = trace.Capture(ctx, "enqueue", func(ctx context.Context) error {
+			cmd.Trace = trace.Header(ctx)
+			return h.queue.Send(ctx, *cmd)
+		}, "user_id", string(cmd.UserID), "request_id", id, "operation", string(op))
+		if err != nil {
+			return resp, sent, err
+		}
 	}
 	h.log.InfoContext(ctx, "accepted", "operation", op, "user_id", cmd.UserID, "request_id", id,
 		"api_request_id", req.RequestContext.RequestID)
 
-	resp := apigw.JSON(http.StatusAccepted, accepted{RequestID: id, UserID: cmd.UserID, Status: users.Pending})
+	resp = apigw.JSON(http.StatusAccepted, accepted{RequestID: id, UserID: cmd.UserID, Status: users.Pending})
 	resp.Headers["Location"] = apigw.BasePath(req) + "/requests/" + id
-	return resp, nil
+	return resp, sent, nil
 }
 
 // mayChange answers 403 at once when the caller may not change the user: it

@@ -6,15 +6,18 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/usersapi/usersapi/shared/apigw"
+	"github.com/usersapi/usersapi/shared/dynamo"
 	"github.com/usersapi/usersapi/shared/eventstest"
 	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/metrics/metricstest"
@@ -26,13 +29,20 @@ import (
 
 const uid = "0193a4b2-7c3d-7e4f-8a5b-6c7d8e9f0a1b"
 
-// recorder is a sender that keeps what it is given, encoded as SQS would carry it.
+// recorder is a sender that keeps what it is given, encoded as SQS would
+// carry it; tried keeps every command it was asked to send, and deadlines
+// the deadline of each send's context.
 type recorder struct {
-	sent [][]byte
-	err  error
+	sent      [][]byte
+	tried     []users.Command
+	deadlines []time.Time
+	err       error
 }
 
-func (r *recorder) Send(_ context.Context, cmd users.Command) error {
+func (r *recorder) Send(ctx context.Context, cmd users.Command) error {
+	r.tried = append(r.tried, cmd)
+	d, _ := ctx.Deadline()
+	r.deadlines = append(r.deadlines, d)
 	if r.err != nil {
 		return &users.Error{Kind: users.Unavailable, Detail: "the write queue is unavailable; try again", Err: r.err}
 	}
@@ -44,7 +54,8 @@ func (r *recorder) Send(_ context.Context, cmd users.Command) error {
 	return nil
 }
 
-// owners is a finder of users owned by alice: uid, and the user of the sample events.
+// owners is a finder of users owned by alice: uid, and the user of the sample
+// events. The request ids it names under "applied:" are recorded outcomes.
 type owners map[users.ID]string
 
 func (o owners) Get(_ context.Context, id users.ID) (users.User, error) {
@@ -55,31 +66,64 @@ func (o owners) Get(_ context.Context, id users.ID) (users.User, error) {
 	return users.User{ID: id, Owner: owner, Version: 3}, nil
 }
 
-// memoryKeys is a keyStore in memory.
-type memoryKeys map[string][2]string // key: fingerprint, answer
+func (o owners) Request(_ context.Context, id string) (users.Request, bool, error) {
+	_, ok := o[users.ID("applied:"+id)]
+	return users.Request{ID: id}, ok, nil
+}
 
-func (m memoryKeys) Begin(_ context.Context, key, fp string) (string, error) {
-	v, ok := m[key]
+// memoryKeys is a keyStore in memory, with dynamo.Keys's rules; lapse ends a
+// key's lease as time would.
+type memoryKeys struct {
+	keys          map[string]*memoryKey
+	failComplete  bool
+	completeUntil time.Time // the deadline of the last Complete's context
+}
+
+type memoryKey struct {
+	fingerprint, requestID, answer string
+	leased                         bool
+}
+
+func (m *memoryKeys) Begin(_ context.Context, key, fp, id string) (dynamo.Claim, error) {
+	k, ok := m.keys[key]
 	switch {
 	case !ok:
-		m[key] = [2]string{fp, ""}
-		return "", nil
-	case v[0] != fp:
-		return "", users.Errorf(users.KeyReused, "reused")
-	case v[1] == "":
-		return "", users.Errorf(users.Conflict, "in progress")
+		m.keys[key] = &memoryKey{fingerprint: fp, requestID: id, leased: true}
+		return dynamo.Claim{RequestID: id}, nil
+	case k.fingerprint != fp:
+		return dynamo.Claim{}, users.Errorf(users.KeyReused, "reused")
+	case k.answer != "":
+		return dynamo.Claim{RequestID: k.requestID, Answer: k.answer}, nil
+	case k.leased:
+		return dynamo.Claim{}, users.Errorf(users.Conflict, "in progress")
 	}
-	return v[1], nil
+	k.leased = true
+	return dynamo.Claim{RequestID: k.requestID, Resumed: true}, nil
 }
 
-func (m memoryKeys) Complete(_ context.Context, key, answer string) error {
-	m[key] = [2]string{m[key][0], answer}
+func (m *memoryKeys) Complete(ctx context.Context, key, answer string) error {
+	m.completeUntil, _ = ctx.Deadline()
+	if m.failComplete {
+		return errors.New("throttled")
+	}
+	m.keys[key].answer = answer
 	return nil
 }
 
-func (m memoryKeys) Abandon(_ context.Context, key string) error {
-	delete(m, key)
+func (m *memoryKeys) Release(_ context.Context, key string) error {
+	m.keys[key].leased = false
 	return nil
+}
+
+func (m *memoryKeys) Abandon(_ context.Context, key string) error {
+	delete(m.keys, key)
+	return nil
+}
+
+func (m *memoryKeys) lapse() {
+	for _, k := range m.keys {
+		k.leased = false
+	}
 }
 
 func newHandler(t testing.TB) (*handler, *recorder) {
@@ -88,7 +132,7 @@ func newHandler(t testing.TB) (*handler, *recorder) {
 		t.Fatal(err)
 	}
 	q := &recorder{}
-	return &handler{keys: memoryKeys{}, users: owners{uid: "alice", "0193a4b2-8d4e-7f50-9b6c-7d8e9f0a1b2c": "alice", "0193a4b2-9e5f-7061-ac7d-8e9f0a1b2c3d": "alice"}, queue: q, ids: requestid.NewIssuer(k), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	return &handler{keys: &memoryKeys{keys: map[string]*memoryKey{}}, users: owners{uid: "alice", "0193a4b2-8d4e-7f50-9b6c-7d8e9f0a1b2c": "alice", "0193a4b2-9e5f-7061-ac7d-8e9f0a1b2c3d": "alice"}, queue: q, ids: requestid.NewIssuer(k), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		newUserID: func() (users.ID, error) { return "0193a4b2-7c3d-7e4f-8a5b-000000000042", nil }}, q
 }
 
@@ -299,7 +343,7 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 	q.err = nil
 	if r := post(`"k2"`, `{"name":"Ada","email":"ada@example.com"}`); r.StatusCode != 202 {
-		t.Fatalf("a retry after a 503 is accepted afresh: %d", r.StatusCode)
+		t.Fatalf("a retry after a 503 is accepted: %d", r.StatusCode)
 	}
 
 	// A DELETE retried after the worker applied it (the user is gone) gets
@@ -356,4 +400,107 @@ func TestMetrics(t *testing.T) {
 	q.err = errors.New("dial tcp: connection refused")
 	check(write("DELETE", "/users/{id}", "/users/"+uid, uid, "", nil),
 		map[string]float64{"WriteRequests": 1, "ServerErrors": 1})
+}
+
+// A keyed request whose first attempt may have queued its message and then
+// failed to answer is resumed by the retry under the same request id (and, for
+// a create, the same user id), so SQS and the worker's request record
+// deduplicate it: no second effect, whatever the first attempt got to do.
+func TestIdempotencyKeyResume(t *testing.T) {
+	h, q := newHandler(t)
+	keys := h.keys.(*memoryKeys)
+	n := 0
+	h.newUserID = func() (users.ID, error) { n++; return users.ID(fmt.Sprintf("0193a4b2-7c3d-7e4f-8a5b-%012d", n)), nil }
+	send := func(method, resource, id, body, key string) (int, map[string]any) {
+		t.Helper()
+		path := "/users"
+		if id != "" {
+			path += "/" + id
+		}
+		resp, err := h.Handle(context.Background(), write(method, resource, path, id, body, map[string]string{"Idempotency-Key": key}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		_ = json.Unmarshal([]byte(resp.Body), &m)
+		return resp.StatusCode, m
+	}
+	ada := `{"name":"Ada","email":"ada@example.com"}`
+
+	// The send fails (its message may still have got through): the retry
+	// sends the same request again at once.
+	q.err = errors.New("read tcp: i/o timeout")
+	if status, _ := send("POST", "/users", "", ada, "c1"); status != 503 {
+		t.Fatalf("queue down: %d", status)
+	}
+	q.err = nil
+	status, body := send("POST", "/users", "", ada, "c1")
+	if status != 202 || body["requestId"] != q.tried[0].RequestID || body["userId"] != string(q.tried[0].UserID) {
+		t.Fatalf("retry: %d %v, want the first attempt's request %s of user %s", status, body, q.tried[0].RequestID, q.tried[0].UserID)
+	}
+	if len(q.tried) != 2 || q.tried[1].RequestID != q.tried[0].RequestID || !q.tried[1].AcceptedAt.Equal(q.tried[0].AcceptedAt) {
+		t.Fatalf("the retry sent %+v after %+v: want the same request", q.tried[len(q.tried)-1], q.tried[0])
+	}
+
+	// The message is queued but the answer is not recorded (the key's table
+	// throttled, or the function timed out): 409 while the lease holds, then
+	// the same request once it lapses.
+	keys.failComplete = true
+	status, first := send("PATCH", "/users/{id}", uid, `{"age":40}`, "p1")
+	keys.failComplete = false
+	if status != 202 {
+		t.Fatalf("PATCH: %d", status)
+	}
+	if status, _ := send("PATCH", "/users/{id}", uid, `{"age":40}`, "p1"); status != 409 {
+		t.Fatalf("retry within the lease: %d, want 409", status)
+	}
+	keys.lapse()
+	sentBefore := len(q.tried)
+	if status, again := send("PATCH", "/users/{id}", uid, `{"age":40}`, "p1"); status != 202 || again["requestId"] != first["requestId"] {
+		t.Fatalf("retry after the lease: %d %v, want 202 %v", status, again, first)
+	}
+	if len(q.tried) != sentBefore+1 || q.tried[len(q.tried)-1].RequestID != first["requestId"] {
+		t.Fatal("the resumed request was not sent again under its id (SQS and the worker drop the copy)")
+	}
+	if status, again := send("PATCH", "/users/{id}", uid, `{"age":40}`, "p1"); status != 202 || again["requestId"] != first["requestId"] || len(q.tried) != sentBefore+1 {
+		t.Fatalf("once answered, the key replays: %d %v", status, again)
+	}
+
+	// A DELETE that was applied before its retry resumes: the user is gone,
+	// the request's outcome is recorded, and the retry gets its 202.
+	store := h.users.(owners)
+	keys.failComplete = true
+	status, del := send("DELETE", "/users/{id}", uid, "", "d1")
+	keys.failComplete = false
+	if status != 202 {
+		t.Fatalf("DELETE: %d", status)
+	}
+	keys.lapse()
+	delete(store, uid)
+	if status, _ := send("DELETE", "/users/{id}", uid, "", "d1"); status != 403 {
+		t.Fatalf("resumed DELETE of a missing user with no outcome recorded: %d, want 403", status)
+	}
+	store[users.ID("applied:"+del["requestId"].(string))] = "alice"
+	if status, again := send("DELETE", "/users/{id}", uid, "", "d1"); status != 202 || again["requestId"] != del["requestId"] {
+		t.Fatalf("resumed DELETE, applied meanwhile: %d %v, want 202 %v", status, again, del)
+	}
+}
+
+// The steps of a write keep time back to answer before the function's
+// deadline: a write that was queued must not end in a timeout.
+func TestDeadlines(t *testing.T) {
+	h, q := newHandler(t)
+	deadline := time.Now().Add(10 * time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	resp, _ := h.Handle(ctx, write("POST", "/users", "/users", "", `{"name":"Ada","email":"ada@example.com"}`, map[string]string{"Idempotency-Key": "t1"}))
+	if resp.StatusCode != 202 {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+	}
+	if got := deadline.Sub(q.deadlines[0]); got != workReserve {
+		t.Errorf("the send keeps %s back, want %s", got, workReserve)
+	}
+	if got := deadline.Sub(h.keys.(*memoryKeys).completeUntil); got != answerReserve {
+		t.Errorf("the key's completion keeps %s back, want %s", got, answerReserve)
+	}
 }

@@ -37,7 +37,7 @@ func main() {
 	faults.Instrument(&awsCfg) // a no-op unless built with -tags faultinject (tests only)
 	db := dynamo.NewClient(awsCfg, awsenv.Endpoint(os.Getenv, "DYNAMODB"))
 	h := &handler{
-		users:     dynamo.NewTable(db, cfg.usersTable, ""),
+		users:     dynamo.NewTable(db, cfg.usersTable, cfg.requestsTable),
 		keys:      dynamo.NewKeys(db, cfg.keysTable),
 		queue:     queue.NewSender(queue.NewClient(awsCfg, awsenv.Endpoint(os.Getenv, "SQS")), cfg.queueURL),
 		ids:       requestid.NewIssuer(cfg.key),
@@ -56,14 +56,14 @@ func newUserID() (users.ID, error) {
 }
 
 type config struct {
-	queueURL, usersTable, keysTable string
-	key                             signed.Key
+	queueURL, usersTable, requestsTable, keysTable string
+	key                                            signed.Key
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
-	c := config{queueURL: getenv("QUEUE_URL"), usersTable: getenv("USERS_TABLE"), keysTable: getenv("IDEMPOTENCY_TABLE")}
-	if c.queueURL == "" || c.usersTable == "" || c.keysTable == "" {
-		return config{}, errMissing("QUEUE_URL, USERS_TABLE and IDEMPOTENCY_TABLE")
+	c := config{queueURL: getenv("QUEUE_URL"), usersTable: getenv("USERS_TABLE"), requestsTable: getenv("REQUESTS_TABLE"), keysTable: getenv("IDEMPOTENCY_TABLE")}
+	if c.queueURL == "" || c.usersTable == "" || c.requestsTable == "" || c.keysTable == "" {
+		return config{}, errMissing("QUEUE_URL, USERS_TABLE, REQUESTS_TABLE and IDEMPOTENCY_TABLE")
 	}
 	var err error
 	c.key, err = signed.NewKey(getenv("SIGNING_KEY"))

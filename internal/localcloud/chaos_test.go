@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/uuid"
 
@@ -106,7 +107,9 @@ func TestChaos(t *testing.T) {
 	// Each client owns some users, so that a user's acceptance order is its client's order.
 	var mu sync.Mutex
 	var accepted []write
-	perUser := map[string][]int{} // indexes into accepted, in acceptance order
+	perUser := map[string][]int{}        // indexes into accepted, in acceptance order
+	failedSends := map[string][]string{} // by user ("" for creates): the writes answered 5xx
+	var keyedRetries, unanswered atomic.Int32
 	var wg sync.WaitGroup
 	writesPerClient := size.writes / size.clients
 	for client := range size.clients {
@@ -160,21 +163,39 @@ func TestChaos(t *testing.T) {
 					h = append(h, "If-Match", fmt.Sprintf(`"%d"`, ifMatch))
 				}
 				twice := rng.IntN(50) == 0 // 2 % of requests are sent twice, with a key
-				if twice || rng.IntN(10) == 0 {
+				keyed := twice || rng.IntN(10) == 0
+				if keyed {
 					h = append(h, "Idempotency-Key", uuid.NewString())
 				}
+				// A client retries a keyed request that got no answer (a 5xx) or
+				// whose first attempt is still in progress (409): the key makes
+				// that safe. Without a key, a 5xx means it was not accepted.
+				send := func() response {
+					r := do(t, c, method, path, string(b), h...)
+					for deadline := time.Now().Add(45 * time.Second); keyed && (r.status >= 500 || r.status == 409) && time.Now().Before(deadline); {
+						keyedRetries.Add(1)
+						time.Sleep(200 * time.Millisecond)
+						r = do(t, c, method, path, string(b), h...)
+					}
+					return r
+				}
 				at := time.Since(start)
-				r := do(t, c, method, path, string(b), h...)
+				r := send()
 				answered := time.Since(start)
 				if twice {
-					again := do(t, c, method, path, string(b), h...)
-					// Only an accepted request is remembered under its key.
+					again := send()
 					if r.status == 202 && again.raw != r.raw {
 						t.Errorf("a request sent twice with a key got %s, then %s", r.raw, again.raw)
 					}
 					if r.status >= 500 {
 						r = again // the first was not accepted; the second may be
 					}
+				}
+				if r.status >= 500 {
+					unanswered.Add(1)
+					mu.Lock()
+					failedSends[user] = append(failedSends[user], fmt.Sprintf("%s %s → %d at %s", method, path, r.status, at.Round(time.Millisecond)))
+					mu.Unlock()
 				}
 				if r.status == 403 && user != "" && !live[user] {
 					continue // a deleted user: refused at once, nothing accepted
@@ -217,7 +238,7 @@ func TestChaos(t *testing.T) {
 	acceptedFor := time.Since(start)
 
 	// Model: replay each user's writes in acceptance order.
-	lost, dup, order, missing := 0, 0, 0, 0
+	lost, dup, dupUsers, order, missing := 0, 0, 0, 0, 0
 	versionsSeen := func() map[string]map[int]int {
 		seen := map[string]map[int]int{}
 		for _, e := range c.Bus.Events() {
@@ -254,6 +275,9 @@ func TestChaos(t *testing.T) {
 		defer func() {
 			checkMu.Lock()
 			lost, dup, order, missing = lost+l, dup+d, order+o, missing+m
+			if d > 0 {
+				dupUsers++
+			}
 			checkMu.Unlock()
 		}()
 		version, exists := 0, false
@@ -291,6 +315,9 @@ func TestChaos(t *testing.T) {
 		case !exists && got.status != 404:
 			d++
 			t.Errorf("user %s exists, the model says deleted", user)
+		}
+		if d > 0 {
+			explain(t, c, user, idx, accepted, failedSends)
 		}
 		// Every version has its event (waiting a little for the last ones).
 		for v := 1; v <= version; v++ {
@@ -424,21 +451,66 @@ func TestChaos(t *testing.T) {
 	}
 	t.Logf(`chaos run: %d writes accepted from %d clients on %d users in %s
   lost accepted writes:      %d
-  duplicate effects:         %d
+  duplicate effects:         %d (writes whose version or final state is not the model's, on %d users)
   per-user order violations: %d
   change events:             %d (userId, version) without an event; %d duplicates emitted
   DLQ:                       %d of %d poison messages, nothing else; %d parked after other than 5 receives
   uniqueness:                %d emails × %d concurrent creates → %d winners, %d orphan sentinels
+  client retries:            %d of keyed requests after a 5xx or 409; %d writes answered 5xx (not accepted)
   throughput:                %.0f accepted writes/s, %.0f applied writes/s (%d applied)
   latency p50 / p99 (ms):    202 %.0f / %.0f · succeeded %.0f / %.0f · event %.0f / %.0f`,
 		len(accepted), size.clients, len(perUser), acceptedFor.Round(time.Second),
-		lost, dup, order, missing, dupEvents, len(parked), len(poison), wrongCount, size.emails, size.racers, winners, orphans,
-		float64(len(accepted))/acceptedFor.Seconds(), float64(applied)/lastApplied.Seconds(), applied,
+		lost, dup, dupUsers, order, missing, dupEvents, len(parked), len(poison), wrongCount, size.emails, size.racers, winners, orphans,
+		keyedRetries.Load(), unanswered.Load(), float64(len(accepted))/acceptedFor.Seconds(), float64(applied)/lastApplied.Seconds(), applied,
 		percentileMs(answer, 0.5), percentileMs(answer, 0.99), percentileMs(settled, 0.5), percentileMs(settled, 0.99),
 		percentileMs(event, 0.5), percentileMs(event, 0.99))
 	if lost+dup+order+missing+orphans > 0 {
 		t.Errorf("lost %d, duplicate effects %d, order violations %d, missing events %d, orphan sentinels %d: all must be 0", lost, dup, order, missing, orphans)
 	}
+}
+
+// explain logs what the requests table holds for a user whose versions
+// disagree with the model: each recorded request, whether a client saw it
+// accepted, and the user's writes that were answered 5xx.
+func explain(t *testing.T, c *localcloud.Cloud, user string, idx []int, accepted []write, failedSends map[string][]string) {
+	t.Helper()
+	known := map[string]int{}
+	for n, i := range idx {
+		known[accepted[i].requestID] = n + 1
+	}
+	var recs []map[string]any
+	p := dynamodb.NewScanPaginator(c.DynamoDB, &dynamodb.ScanInput{
+		TableName: aws.String(c.Stack.Resources["RequestsTable"].Name), ConsistentRead: aws.Bool(true),
+		FilterExpression:          aws.String("userId = :u"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":u": &ddbtypes.AttributeValueMemberS{Value: user}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Errorf("explain %s: %v", user, err)
+			return
+		}
+		var some []map[string]any
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &some); err != nil {
+			t.Errorf("explain %s: %v", user, err)
+			return
+		}
+		recs = append(recs, some...)
+	}
+	slices.SortFunc(recs, func(a, b map[string]any) int {
+		return strings.Compare(fmt.Sprint(a["acceptedAt"]), fmt.Sprint(b["acceptedAt"]))
+	})
+	var lines []string
+	for _, r := range recs {
+		id := fmt.Sprint(r["requestId"])
+		seen := "NOT SEEN ACCEPTED by its client"
+		if n := known[id]; n > 0 {
+			seen = fmt.Sprintf("the model's write %d", n)
+		}
+		lines = append(lines, fmt.Sprintf("  %s %v %v version %v accepted %v: %s", id, r["op"], r["status"], r["version"], r["acceptedAt"], seen))
+	}
+	t.Errorf("user %s: %d requests recorded, %d accepted by the model:\n%s\n  writes answered 5xx: %v (creates: %d)",
+		user, len(recs), len(idx), strings.Join(lines, "\n"), failedSends[user], len(failedSends[""]))
 }
 
 // orphanSentinels counts the email sentinels of the users table whose user

@@ -3,8 +3,11 @@ package stack
 import (
 	"strings"
 	"testing"
+	"time"
 
 	cfnsqs "github.com/awslabs/goformation/v7/cloudformation/sqs"
+
+	"github.com/usersapi/usersapi/shared/dynamo"
 )
 
 func TestLoadTemplate(t *testing.T) {
@@ -53,5 +56,27 @@ func TestLoadTemplate(t *testing.T) {
 	}
 	if rp, _ := q.RedrivePolicy.(map[string]any); rp["deadLetterTargetArn"] != s.Resources["WriteDLQ"].Attr["Arn"] || !strings.HasSuffix(s.Resources["WriteDLQ"].Attr["Arn"], ":WriteDLQ.fifo") {
 		t.Errorf("redrive policy %v", q.RedrivePolicy)
+	}
+}
+
+// An Idempotency-Key's lease must outlast the ingest function: an attempt that
+// is still running when the lease lapses could send its message after a
+// retry resumed the request (the same request id, so harmless, but the
+// retry's 202 would come first).
+func TestKeyLeaseOutlastsIngest(t *testing.T) {
+	s, err := Load("../../template.yaml", map[string]any{"Stage": "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns, err := s.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ingest := fns["IngestFunction"]
+	if timeout := time.Duration(ingest.Timeout) * time.Second; timeout <= 0 || timeout >= dynamo.KeyLease {
+		t.Fatalf("ingest's timeout %s, the key lease %s: the lease must be longer", timeout, dynamo.KeyLease)
+	}
+	if ingest.Environment["REQUESTS_TABLE"] != s.Resources["RequestsTable"].Name {
+		t.Errorf("ingest env %v: a resumed request reads its outcome from the requests table", ingest.Environment)
 	}
 }

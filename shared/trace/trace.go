@@ -24,9 +24,11 @@ import (
 
 func init() {
 	// Unless the environment chose a strategy, a missing segment is not an
-	// error worth a log line per SDK call: in Lambda there always is one.
+	// error worth a log line per SDK call: in Lambda there always is one. Said
+	// through the variable the SDK reads when it makes its configuration on
+	// first use, not by xray.Configure, which would make it here, at init.
 	if os.Getenv("AWS_XRAY_CONTEXT_MISSING") == "" {
-		_ = xray.Configure(xray.Config{ContextMissingStrategy: ctxmissing.NewDefaultIgnoreErrorStrategy()})
+		_ = os.Setenv("AWS_XRAY_CONTEXT_MISSING", ctxmissing.IgnoreErrorStrategy)
 	}
 }
 

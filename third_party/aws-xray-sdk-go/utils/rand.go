@@ -88,22 +88,24 @@ type Rand interface {
 // It is safe for concurrent use by multiple goroutines.
 type DefaultRand struct{}
 
-var globalRand = newGlobalRand()
+// globalRand is made on first use (usersapi patch: upstream seeds it from
+// crypto/rand at init; see PATCHES.md).
+var globalRand = sync.OnceValue(newGlobalRand)
 
 // Int63n returns, as an int64, a non-negative pseudo-random number in [0,n)
 // from the default Source.
 func (r *DefaultRand) Int63n(n int64) int64 {
-	return globalRand.Int63n(n)
+	return globalRand().Int63n(n)
 }
 
 // Intn returns, as an int, a non-negative pseudo-random number in [0,n)
 // from the default Source.
 func (r *DefaultRand) Intn(n int) int {
-	return globalRand.Intn(n)
+	return globalRand().Intn(n)
 }
 
 // Float64 returns, as a float64, a pseudo-random number in [0.0,1.0)
 // from the default Source.
 func (r *DefaultRand) Float64() float64 {
-	return globalRand.Float64()
+	return globalRand().Float64()
 }

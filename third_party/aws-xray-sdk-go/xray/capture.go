@@ -27,7 +27,7 @@ func Capture(ctx context.Context, name string, fn func(context.Context) error) (
 			if cfg != nil && cfg.ContextMissingStrategy != nil {
 				cfg.ContextMissingStrategy.ContextMissing(failedMessage)
 			} else {
-				globalCfg.ContextMissingStrategy().ContextMissing(failedMessage)
+				global().ContextMissingStrategy().ContextMissing(failedMessage)
 			}
 		}
 	}()

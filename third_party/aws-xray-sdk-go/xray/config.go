@@ -42,7 +42,11 @@ func SetLogger(l xraylog.Logger) {
 	logger.Logger = l
 }
 
-var globalCfg = newGlobalConfig()
+// global returns the global configuration, made on first use. (usersapi
+// patch: upstream makes it at init, which resolves the daemon address, builds
+// the sampling strategy and opens the emitter's socket in every program that
+// links the package, before main runs: see PATCHES.md.)
+var global = sync.OnceValue(newGlobalConfig)
 
 func newGlobalConfig() *globalConfig {
 	ret := &globalConfig{}
@@ -185,54 +189,54 @@ func configureStrategy(s sampling.Strategy, daemonEndpoints *daemoncfg.DaemonEnd
 
 // Configure overrides default configuration options with customer-defined values.
 func Configure(c Config) error {
-	globalCfg.Lock()
-	defer globalCfg.Unlock()
+	global().Lock()
+	defer global().Unlock()
 
 	var errors exception.MultiError
 
 	if c.SamplingStrategy != nil {
-		globalCfg.samplingStrategy = c.SamplingStrategy
+		global().samplingStrategy = c.SamplingStrategy
 	}
 
 	if c.Emitter != nil {
-		globalCfg.emitter = c.Emitter
+		global().emitter = c.Emitter
 	}
 
 	daemonEndpoints, er := daemoncfg.GetDaemonEndpointsFromString(c.DaemonAddr)
 	if daemonEndpoints != nil {
-		globalCfg.daemonAddr = daemonEndpoints.UDPAddr
-		globalCfg.emitter.RefreshEmitterWithAddress(globalCfg.daemonAddr)
-		configureStrategy(globalCfg.samplingStrategy, daemonEndpoints)
+		global().daemonAddr = daemonEndpoints.UDPAddr
+		global().emitter.RefreshEmitterWithAddress(global().daemonAddr)
+		configureStrategy(global().samplingStrategy, daemonEndpoints)
 	} else if er != nil {
 		errors = append(errors, er)
 	}
 
 	if c.ExceptionFormattingStrategy != nil {
-		globalCfg.exceptionFormattingStrategy = c.ExceptionFormattingStrategy
+		global().exceptionFormattingStrategy = c.ExceptionFormattingStrategy
 	}
 
 	if c.StreamingStrategy != nil {
-		globalCfg.streamingStrategy = c.StreamingStrategy
+		global().streamingStrategy = c.StreamingStrategy
 	}
 
 	cms := os.Getenv("AWS_XRAY_CONTEXT_MISSING")
 	if cms != "" {
 		if cms == ctxmissing.RuntimeErrorStrategy {
 			cm := ctxmissing.NewDefaultRuntimeErrorStrategy()
-			globalCfg.contextMissingStrategy = cm
+			global().contextMissingStrategy = cm
 		} else if cms == ctxmissing.LogErrorStrategy {
 			cm := ctxmissing.NewDefaultLogErrorStrategy()
-			globalCfg.contextMissingStrategy = cm
+			global().contextMissingStrategy = cm
 		} else if cms == ctxmissing.IgnoreErrorStrategy {
 			cm := ctxmissing.NewDefaultIgnoreErrorStrategy()
-			globalCfg.contextMissingStrategy = cm
+			global().contextMissingStrategy = cm
 		}
 	} else if c.ContextMissingStrategy != nil {
-		globalCfg.contextMissingStrategy = c.ContextMissingStrategy
+		global().contextMissingStrategy = c.ContextMissingStrategy
 	}
 
 	if c.ServiceVersion != "" {
-		globalCfg.serviceVersion = c.ServiceVersion
+		global().serviceVersion = c.ServiceVersion
 	}
 
 	switch len(errors) {

@@ -92,7 +92,7 @@ func (de *DefaultEmitter) Emit(seg *Segment) {
 // seg has a write lock acquired by the caller.
 func packSegments(seg *Segment, outSegments [][]byte) [][]byte {
 	trimSubsegment := func(s *Segment) []byte {
-		ss := globalCfg.StreamingStrategy()
+		ss := global().StreamingStrategy()
 		if seg.ParentSegment.Configuration != nil && seg.ParentSegment.Configuration.StreamingStrategy != nil {
 			ss = seg.ParentSegment.Configuration.StreamingStrategy
 		}

@@ -207,47 +207,47 @@ func basicSegment(name string, h *header.Header) *Segment {
 func (seg *Segment) assignConfiguration(cfg *Config) {
 	seg.Lock()
 	if cfg == nil {
-		seg.GetConfiguration().ContextMissingStrategy = globalCfg.contextMissingStrategy
-		seg.GetConfiguration().ExceptionFormattingStrategy = globalCfg.exceptionFormattingStrategy
-		seg.GetConfiguration().SamplingStrategy = globalCfg.samplingStrategy
-		seg.GetConfiguration().StreamingStrategy = globalCfg.streamingStrategy
-		seg.GetConfiguration().Emitter = globalCfg.emitter
-		seg.GetConfiguration().ServiceVersion = globalCfg.serviceVersion
+		seg.GetConfiguration().ContextMissingStrategy = global().contextMissingStrategy
+		seg.GetConfiguration().ExceptionFormattingStrategy = global().exceptionFormattingStrategy
+		seg.GetConfiguration().SamplingStrategy = global().samplingStrategy
+		seg.GetConfiguration().StreamingStrategy = global().streamingStrategy
+		seg.GetConfiguration().Emitter = global().emitter
+		seg.GetConfiguration().ServiceVersion = global().serviceVersion
 	} else {
 		if cfg.ContextMissingStrategy != nil {
 			seg.GetConfiguration().ContextMissingStrategy = cfg.ContextMissingStrategy
 		} else {
-			seg.GetConfiguration().ContextMissingStrategy = globalCfg.contextMissingStrategy
+			seg.GetConfiguration().ContextMissingStrategy = global().contextMissingStrategy
 		}
 
 		if cfg.ExceptionFormattingStrategy != nil {
 			seg.GetConfiguration().ExceptionFormattingStrategy = cfg.ExceptionFormattingStrategy
 		} else {
-			seg.GetConfiguration().ExceptionFormattingStrategy = globalCfg.exceptionFormattingStrategy
+			seg.GetConfiguration().ExceptionFormattingStrategy = global().exceptionFormattingStrategy
 		}
 
 		if cfg.SamplingStrategy != nil {
 			seg.GetConfiguration().SamplingStrategy = cfg.SamplingStrategy
 		} else {
-			seg.GetConfiguration().SamplingStrategy = globalCfg.samplingStrategy
+			seg.GetConfiguration().SamplingStrategy = global().samplingStrategy
 		}
 
 		if cfg.StreamingStrategy != nil {
 			seg.GetConfiguration().StreamingStrategy = cfg.StreamingStrategy
 		} else {
-			seg.GetConfiguration().StreamingStrategy = globalCfg.streamingStrategy
+			seg.GetConfiguration().StreamingStrategy = global().streamingStrategy
 		}
 
 		if cfg.Emitter != nil {
 			seg.GetConfiguration().Emitter = cfg.Emitter
 		} else {
-			seg.GetConfiguration().Emitter = globalCfg.emitter
+			seg.GetConfiguration().Emitter = global().emitter
 		}
 
 		if cfg.ServiceVersion != "" {
 			seg.GetConfiguration().ServiceVersion = cfg.ServiceVersion
 		} else {
-			seg.GetConfiguration().ServiceVersion = globalCfg.serviceVersion
+			seg.GetConfiguration().ServiceVersion = global().serviceVersion
 		}
 	}
 	seg.Unlock()
@@ -284,7 +284,7 @@ func BeginSubsegment(ctx context.Context, name string) (context.Context, *Segmen
 			if cfg != nil && cfg.ContextMissingStrategy != nil {
 				cfg.ContextMissingStrategy.ContextMissing(failedMessage)
 			} else {
-				globalCfg.ContextMissingStrategy().ContextMissing(failedMessage)
+				global().ContextMissingStrategy().ContextMissing(failedMessage)
 			}
 			return ctx, nil
 		}

@@ -762,6 +762,6 @@ func processNilSegment(ctx context.Context) {
 	if cfg != nil && cfg.ContextMissingStrategy != nil {
 		cfg.ContextMissingStrategy.ContextMissing(failedMessage)
 	} else {
-		globalCfg.ContextMissingStrategy().ContextMissing(failedMessage)
+		global().ContextMissingStrategy().ContextMissing(failedMessage)
 	}
 }

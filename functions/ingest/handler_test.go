@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/usersapi/usersapi/api"
 	"github.com/usersapi/usersapi/shared/apigw"
 	"github.com/usersapi/usersapi/shared/dynamo"
 	"github.com/usersapi/usersapi/shared/eventstest"
@@ -502,5 +504,27 @@ func TestDeadlines(t *testing.T) {
 	}
 	if got := deadline.Sub(h.keys.(*memoryKeys).completeUntil); got != answerReserve {
 		t.Errorf("the key's completion keeps %s back, want %s", got, answerReserve)
+	}
+}
+
+// The document's Idempotency-Key parameter states the rule that
+// idempotencyKey applies (a client reads it there).
+func TestIdempotencyKeyAsDocumented(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := doc.Components.Parameters["IdempotencyKey"]
+	if p == nil || p.Value == nil || p.Value.Name != "Idempotency-Key" || p.Value.In != "header" {
+		t.Fatalf("the document has no Idempotency-Key header parameter: %+v", p)
+	}
+	s := p.Value.Schema.Value
+	for _, key := range []string{`"abc"`, `abc`, `"order-42"`, `a!#$%&'()*+,-./:;<=>?@[]^_{|}~`, strings.Repeat("k", 255), `"` + strings.Repeat("k", 255) + `"`,
+		`""`, `"a b"`, `a b`, `"é"`, `a\b`, `a"b`, strings.Repeat("k", 256), `"` + strings.Repeat("k", 256) + `"`} {
+		_, goErr := idempotencyKey(key)
+		docErr := s.VisitJSON(key)
+		if (goErr == nil) != (docErr == nil) {
+			t.Errorf("key %q: Go %v, document %v", key, goErr, docErr)
+		}
 	}
 }

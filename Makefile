@@ -77,7 +77,7 @@ invoke: tools build
 ## chaos: the full load-and-chaos run (10,000 writes; a smaller one is part of make test).
 ## The whole output goes to .tools/logs/chaos.log; the summary and any failure are printed.
 chaos: tools build
-	@mkdir -p .tools/logs; echo "make chaos: about 50 minutes here; the whole output goes to .tools/logs/chaos.log"
+	@mkdir -p .tools/logs; echo "make chaos: about 30 minutes here; the whole output goes to .tools/logs/chaos.log"
 	@USERSAPI_CHAOS=full go test -count=1 -timeout 90m -run '^TestChaos$$' -v ./internal/localcloud/ > .tools/logs/chaos.log 2>&1; \
 	  status=$$?; grep -v '^\s*\[' .tools/logs/chaos.log | grep -A12 -E 'chaos_test.go|^(--- |FAIL|ok |panic)' | head -80; exit $$status
 

@@ -39,7 +39,7 @@ if ! bash scripts/bench-size.sh --tsv >"$logs/size.tsv" 2>"$logs/size.err"; then
 	failed+=("size")
 	echo "bench: size failed; see $logs/size.err" >&2
 fi
-run init -bench '^BenchmarkInit$' -benchtime 40x ./internal/benchdata/
+run init -bench '^BenchmarkInit$' -benchtime 200x ./internal/benchdata/
 run apply -bench '^BenchmarkApply$' -benchtime 40x ./shared/dynamo/
 run start -bench '^BenchmarkStart$' -benchtime 3x ./internal/localcloud/
 run e2e -bench '^Benchmark(GetUser|Write|WriteConcurrent)$' -benchtime 100x ./internal/localcloud/
@@ -96,7 +96,7 @@ f=$logs/init.txt
 hello=$(metric "$f" BenchmarkInit hello-init-ms)
 for fn in read ingest worker stream authorizer; do
 	x=$(metric "$f" BenchmarkInit "$fn-x")
-	row "$fn init: process start to first /next (cold start, mean of 40)" \
+	row "$fn init: process start to first /next (cold start, mean of 200)" \
 		"$(fmt "$(metric "$f" BenchmarkInit "$fn-init-ms")" 1) ms" "hello: $(fmt "$hello" 1) ms" \
 		"$(fmt "$x" 2)× (median of rounds)" "≤ 1.8×" "$(check "$x" '<=' 1.8)"
 done

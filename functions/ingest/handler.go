@@ -36,9 +36,9 @@ type finder interface {
 // keyStore remembers Idempotency-Keys; *dynamo.Keys has it.
 type keyStore interface {
 	Begin(ctx context.Context, key, fingerprint, requestID string) (dynamo.Claim, error)
-	Complete(ctx context.Context, key, answer string) error
-	Release(ctx context.Context, key string) error
-	Abandon(ctx context.Context, key string) error
+	Complete(ctx context.Context, key string, c dynamo.Claim, answer string) error
+	Release(ctx context.Context, key string, c dynamo.Claim) error
+	Abandon(ctx context.Context, key string, c dynamo.Claim) error
 }
 
 type handler struct {
@@ -167,13 +167,13 @@ func (h *handler) accept(ctx context.Context, req *events.APIGatewayProxyRequest
 		if sent || claim.Resumed {
 			forget, what = h.keys.Release, "release"
 		}
-		if ferr := forget(settle, key); ferr != nil {
+		if ferr := forget(settle, key, claim); ferr != nil {
 			h.log.ErrorContext(ctx, what+" idempotency key", "err", ferr)
 		}
 		return resp, err
 	}
 	answer, _ := json.Marshal(storedAnswer{Body: resp.Body, Location: resp.Headers["Location"]})
-	if err := h.keys.Complete(settle, key, string(answer)); err != nil {
+	if err := h.keys.Complete(settle, key, claim, string(answer)); err != nil {
 		// The write is accepted; a retry with the key will get 409 until the
 		// lease lapses, then resume the same request: no second effect.
 		h.log.ErrorContext(ctx, "complete idempotency key", "err", err)
@@ -255,7 +255,12 @@ func (h *handler) enqueue(ctx context.Context, req *events.APIGatewayProxyReques
 		if !resumed || !users.IsKind(err, users.Forbidden) {
 			return resp, false, err
 		}
-		if _, applied, rerr := h.users.Request(ctx, id); rerr != nil || !applied {
+		_, applied, rerr := h.users.Request(ctx, id)
+		switch {
+		case rerr != nil:
+			// Not the refusal: the write may have been applied. Try again.
+			return resp, false, &users.Error{Kind: users.Unavailable, Detail: "the request's outcome could not be read; try again", Err: rerr}
+		case !applied:
 			return resp, false, err
 		}
 	} else {

@@ -39,12 +39,17 @@ type recorder struct {
 	tried     []users.Command
 	deadlines []time.Time
 	err       error
+	block     bool // wait for the context's end, as a send that hangs
 }
 
 func (r *recorder) Send(ctx context.Context, cmd users.Command) error {
 	r.tried = append(r.tried, cmd)
 	d, _ := ctx.Deadline()
 	r.deadlines = append(r.deadlines, d)
+	if r.block {
+		<-ctx.Done()
+		return &users.Error{Kind: users.Unavailable, Detail: "the write queue is unavailable; try again", Err: ctx.Err()}
+	}
 	if r.err != nil {
 		return &users.Error{Kind: users.Unavailable, Detail: "the write queue is unavailable; try again", Err: r.err}
 	}
@@ -57,7 +62,8 @@ func (r *recorder) Send(ctx context.Context, cmd users.Command) error {
 }
 
 // owners is a finder of users owned by alice: uid, and the user of the sample
-// events. The request ids it names under "applied:" are recorded outcomes.
+// events. The request ids it names under "applied:" are recorded outcomes;
+// "requests-down" makes reading them fail.
 type owners map[users.ID]string
 
 func (o owners) Get(_ context.Context, id users.ID) (users.User, error) {
@@ -69,62 +75,79 @@ func (o owners) Get(_ context.Context, id users.ID) (users.User, error) {
 }
 
 func (o owners) Request(_ context.Context, id string) (users.Request, bool, error) {
+	if _, down := o["requests-down"]; down {
+		return users.Request{}, false, errors.New("throttled")
+	}
 	_, ok := o[users.ID("applied:"+id)]
 	return users.Request{ID: id}, ok, nil
 }
 
-// memoryKeys is a keyStore in memory, with dynamo.Keys's rules; lapse ends a
-// key's lease as time would.
+// memoryKeys is a keyStore in memory, with dynamo.Keys's rules (TestKeys
+// holds those to DynamoDB): a claim's lease fences its Release and Abandon;
+// lapse ends a key's lease as time would.
 type memoryKeys struct {
 	keys          map[string]*memoryKey
+	leases        int64 // the last lease handed out
 	failComplete  bool
 	completeUntil time.Time // the deadline of the last Complete's context
+	forgetUntil   time.Time // the deadline of the last Release's or Abandon's context
+	beginUntil    time.Time // the deadline of the last Begin's context
 }
 
 type memoryKey struct {
 	fingerprint, requestID, answer string
-	leased                         bool
+	lease                          int64 // 0: lapsed
 }
 
-func (m *memoryKeys) Begin(_ context.Context, key, fp, id string) (dynamo.Claim, error) {
+func (m *memoryKeys) Begin(ctx context.Context, key, fp, id string) (dynamo.Claim, error) {
+	m.beginUntil, _ = ctx.Deadline()
 	k, ok := m.keys[key]
+	m.leases++
 	switch {
 	case !ok:
-		m.keys[key] = &memoryKey{fingerprint: fp, requestID: id, leased: true}
-		return dynamo.Claim{RequestID: id}, nil
+		m.keys[key] = &memoryKey{fingerprint: fp, requestID: id, lease: m.leases}
+		return dynamo.Claim{RequestID: id, Lease: m.leases}, nil
 	case k.fingerprint != fp:
 		return dynamo.Claim{}, users.Errorf(users.KeyReused, "reused")
 	case k.answer != "":
 		return dynamo.Claim{RequestID: k.requestID, Answer: k.answer}, nil
-	case k.leased:
+	case k.lease != 0:
 		return dynamo.Claim{}, users.Errorf(users.Conflict, "in progress")
 	}
-	k.leased = true
-	return dynamo.Claim{RequestID: k.requestID, Resumed: true}, nil
+	k.lease = m.leases
+	return dynamo.Claim{RequestID: k.requestID, Resumed: true, Lease: k.lease}, nil
 }
 
-func (m *memoryKeys) Complete(ctx context.Context, key, answer string) error {
+func (m *memoryKeys) Complete(ctx context.Context, key string, c dynamo.Claim, answer string) error {
 	m.completeUntil, _ = ctx.Deadline()
 	if m.failComplete {
 		return errors.New("throttled")
 	}
-	m.keys[key].answer = answer
+	if k := m.keys[key]; k != nil && k.requestID == c.RequestID {
+		k.answer = answer
+	}
 	return nil
 }
 
-func (m *memoryKeys) Release(_ context.Context, key string) error {
-	m.keys[key].leased = false
+func (m *memoryKeys) Release(ctx context.Context, key string, c dynamo.Claim) error {
+	m.forgetUntil, _ = ctx.Deadline()
+	if k := m.keys[key]; k != nil && k.lease == c.Lease && k.answer == "" {
+		k.lease = 0
+	}
 	return nil
 }
 
-func (m *memoryKeys) Abandon(_ context.Context, key string) error {
-	delete(m.keys, key)
+func (m *memoryKeys) Abandon(ctx context.Context, key string, c dynamo.Claim) error {
+	m.forgetUntil, _ = ctx.Deadline()
+	if k := m.keys[key]; k != nil && k.lease == c.Lease && k.answer == "" {
+		delete(m.keys, key)
+	}
 	return nil
 }
 
 func (m *memoryKeys) lapse() {
 	for _, k := range m.keys {
-		k.leased = false
+		k.lease = 0
 	}
 }
 
@@ -482,6 +505,11 @@ func TestIdempotencyKeyResume(t *testing.T) {
 	if status, _ := send("DELETE", "/users/{id}", uid, "", "d1"); status != 403 {
 		t.Fatalf("resumed DELETE of a missing user with no outcome recorded: %d, want 403", status)
 	}
+	store["requests-down"] = "x"
+	if status, _ := send("DELETE", "/users/{id}", uid, "", "d1"); status != 503 {
+		t.Fatalf("resumed DELETE of a missing user, its outcome unreadable: %d, want 503 (it may have applied)", status)
+	}
+	delete(store, "requests-down")
 	store[users.ID("applied:"+del["requestId"].(string))] = "alice"
 	if status, again := send("DELETE", "/users/{id}", uid, "", "d1"); status != 202 || again["requestId"] != del["requestId"] {
 		t.Fatalf("resumed DELETE, applied meanwhile: %d %v, want 202 %v", status, again, del)
@@ -489,21 +517,42 @@ func TestIdempotencyKeyResume(t *testing.T) {
 }
 
 // The steps of a write keep time back to answer before the function's
-// deadline: a write that was queued must not end in a timeout.
+// deadline: a write that was queued must not end in a timeout, and a send
+// that hangs until the work's deadline still leaves time to free the key.
 func TestDeadlines(t *testing.T) {
 	h, q := newHandler(t)
-	deadline := time.Now().Add(10 * time.Second)
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
-	resp, _ := h.Handle(ctx, write("POST", "/users", "/users", "", `{"name":"Ada","email":"ada@example.com"}`, map[string]string{"Idempotency-Key": "t1"}))
+	keys := h.keys.(*memoryKeys)
+	post := func(timeout time.Duration, key string) (events.APIGatewayProxyResponse, time.Time) {
+		deadline := time.Now().Add(timeout)
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		defer cancel()
+		resp, _ := h.Handle(ctx, write("POST", "/users", "/users", "", `{"name":"Ada","email":"ada@example.com"}`, map[string]string{"Idempotency-Key": key}))
+		return resp, deadline
+	}
+	resp, deadline := post(10*time.Second, "t1")
 	if resp.StatusCode != 202 {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
 	}
-	if got := deadline.Sub(q.deadlines[0]); got != workReserve {
-		t.Errorf("the send keeps %s back, want %s", got, workReserve)
+	for what, got := range map[string]time.Time{"the key's claim": keys.beginUntil, "the send": q.deadlines[0]} {
+		if d := deadline.Sub(got); d != workReserve {
+			t.Errorf("%s keeps %s back, want %s", what, d, workReserve)
+		}
 	}
-	if got := deadline.Sub(h.keys.(*memoryKeys).completeUntil); got != answerReserve {
-		t.Errorf("the key's completion keeps %s back, want %s", got, answerReserve)
+	if d := deadline.Sub(keys.completeUntil); d != answerReserve {
+		t.Errorf("the key's completion keeps %s back, want %s", d, answerReserve)
+	}
+
+	q.block = true
+	resp, deadline = post(workReserve+200*time.Millisecond, "t2")
+	if resp.StatusCode != 503 || time.Now().After(deadline) {
+		t.Fatalf("a hanging send: %d at %s past the deadline, want 503 before it", resp.StatusCode, time.Since(deadline))
+	}
+	if d := deadline.Sub(keys.forgetUntil); d != answerReserve {
+		t.Errorf("the key's release keeps %s back, want %s", d, answerReserve)
+	}
+	q.block = false
+	if resp, _ := post(10*time.Second, "t2"); resp.StatusCode != 202 || q.tried[len(q.tried)-1].RequestID != q.tried[len(q.tried)-2].RequestID {
+		t.Fatalf("the retry after a hanging send: %d, want 202 under the same request id", resp.StatusCode)
 	}
 }
 

@@ -74,6 +74,10 @@ type Claim struct {
 	// Resumed says that an earlier attempt with this key stopped without an
 	// answer: its message may be queued already (under RequestID).
 	Resumed bool
+	// Lease is the end of this claim's lease (Unix ms). It fences Release and
+	// Abandon: an attempt that outlived its lease, and whose key another
+	// attempt took over, changes nothing.
+	Lease int64
 }
 
 func unavailable(what string, err error) error {
@@ -84,6 +88,10 @@ func inProgress() error {
 	return users.Errorf(users.Conflict, "a request with this Idempotency-Key is being accepted; retry in a moment")
 }
 
+func keyOf(key string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}}
+}
+
 // Begin claims key for a request with fingerprint, binding it to requestID.
 // It returns a Claim with the answer recorded for the key when the same
 // request was answered before; a Conflict error while another attempt holds
@@ -92,26 +100,28 @@ func inProgress() error {
 // caller must Complete, Release or Abandon it.
 func (k *Keys) Begin(ctx context.Context, key, fingerprint, requestID string) (Claim, error) {
 	now := k.now()
+	lease := now.Add(k.lease).UnixMilli()
 	av, err := attributevalue.MarshalMap(keyItem{PK: key, Fingerprint: fingerprint, RequestID: requestID,
-		LeaseUntil: now.Add(k.lease).UnixMilli(), ExpiresAt: now.Add(IdempotencyTTL).Unix()})
+		LeaseUntil: lease, ExpiresAt: now.Add(IdempotencyTTL).Unix()})
 	if err != nil {
 		return Claim{}, err
 	}
 	_, err = k.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(k.table), Item: av,
-		// An expired key that TTL has not removed yet counts as absent.
-		ConditionExpression:       aws.String("attribute_not_exists(pk) OR expiresAt < :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": number(now.Unix())},
+		// An expired key that TTL has not removed yet counts as absent, unless
+		// an attempt still holds its lease.
+		ConditionExpression: aws.String("attribute_not_exists(pk) OR (expiresAt < :now AND NOT leaseUntil > :nowms)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": number(now.Unix()), ":nowms": number(now.UnixMilli())},
 	})
 	var ccf *types.ConditionalCheckFailedException
 	switch {
 	case err == nil:
-		return Claim{RequestID: requestID}, nil
+		return Claim{RequestID: requestID, Lease: lease}, nil
 	case !errors.As(err, &ccf):
 		return Claim{}, unavailable("claim key", err)
 	}
-	out, err := k.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(k.table), ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}}})
+	out, err := k.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(k.table), ConsistentRead: aws.Bool(true), Key: keyOf(key)})
 	if err != nil {
 		return Claim{}, unavailable("read key", err)
 	}
@@ -124,18 +134,27 @@ func (k *Keys) Begin(ctx context.Context, key, fingerprint, requestID string) (C
 		return Claim{}, users.Errorf(users.KeyReused, "this Idempotency-Key was used with another request")
 	case it.Answer != "":
 		return Claim{RequestID: it.RequestID, Answer: it.Answer}, nil
-	case it.LeaseUntil > now.UnixMilli():
+	case it.RequestID == requestID:
+		// This attempt's own put, applied, whose answer was lost and which
+		// the SDK sent again.
+		return Claim{RequestID: requestID, Lease: it.LeaseUntil}, nil
+	case it.RequestID == "" || it.LeaseUntil > now.UnixMilli():
+		// Held by a live attempt; or written by a version that bound no
+		// request id, which is in progress until it expires.
 		return Claim{}, inProgress()
 	}
 	// The earlier attempt's lease lapsed without an answer: take the key over,
-	// on the condition that nobody else did meanwhile.
-	upd, err := k.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(k.table), Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}},
-		UpdateExpression:    aws.String("SET leaseUntil = :lease, requestId = if_not_exists(requestId, :id)"),
-		ConditionExpression: aws.String("attribute_not_exists(answer) AND (attribute_not_exists(leaseUntil) OR leaseUntil = :was)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":lease": number(now.Add(k.lease).UnixMilli()),
-			":was": number(it.LeaseUntil), ":id": &types.AttributeValueMemberS{Value: requestID}},
-		ReturnValues: types.ReturnValueAllNew,
+	// on the condition that nobody else did meanwhile, for a lease that
+	// outlasts the key's expiry if need be.
+	expires := max(it.ExpiresAt, time.UnixMilli(lease).Add(time.Second).Unix())
+	_, err = k.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(k.table), Key: keyOf(key),
+		UpdateExpression: aws.String("SET leaseUntil = :lease, expiresAt = :exp"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND fingerprint = :fp AND requestId = :id AND " +
+			"attribute_not_exists(answer) AND leaseUntil = :was"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":lease": number(lease), ":exp": number(expires),
+			":was": number(it.LeaseUntil), ":fp": &types.AttributeValueMemberS{Value: fingerprint},
+			":id": &types.AttributeValueMemberS{Value: it.RequestID}},
 	})
 	switch {
 	case errors.As(err, &ccf):
@@ -143,34 +162,36 @@ func (k *Keys) Begin(ctx context.Context, key, fingerprint, requestID string) (C
 	case err != nil:
 		return Claim{}, unavailable("resume key", err)
 	}
-	if err := attributevalue.UnmarshalMap(upd.Attributes, &it); err != nil || it.RequestID == "" {
-		return Claim{}, fmt.Errorf("resume key: the stored item has no request id: %v", err)
-	}
-	return Claim{RequestID: it.RequestID, Resumed: true}, nil
+	return Claim{RequestID: it.RequestID, Resumed: true, Lease: lease}, nil
 }
 
-// Complete records the answer that a claimed key's request was given.
-func (k *Keys) Complete(ctx context.Context, key, answer string) error {
+// Complete records the answer that a claimed key's request was given. The
+// answer belongs to the request, so any attempt at it may record it; the
+// key must still be bound to that request.
+func (k *Keys) Complete(ctx context.Context, key string, c Claim, answer string) error {
 	_, err := k.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(k.table), Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}},
-		UpdateExpression:          aws.String("SET answer = :a"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":a": &types.AttributeValueMemberS{Value: answer}},
+		TableName: aws.String(k.table), Key: keyOf(key),
+		UpdateExpression:    aws.String("SET answer = :a"),
+		ConditionExpression: aws.String("requestId = :id"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":a": &types.AttributeValueMemberS{Value: answer},
+			":id": &types.AttributeValueMemberS{Value: c.RequestID}},
 	})
-	if err != nil {
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
 		return fmt.Errorf("complete key: %w", err)
 	}
 	return nil
 }
 
-// Release ends a claimed key's lease without an answer, so that the client's
-// retry resumes the request at once, with the same request id: for a request
-// whose message may have been queued.
-func (k *Keys) Release(ctx context.Context, key string) error {
+// Release ends a claim's lease without an answer, so that the client's retry
+// resumes the request at once, with the same request id: for a request whose
+// message may have been queued.
+func (k *Keys) Release(ctx context.Context, key string, c Claim) error {
 	_, err := k.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(k.table), Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}},
+		TableName: aws.String(k.table), Key: keyOf(key),
 		UpdateExpression:          aws.String("SET leaseUntil = :zero"),
-		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(answer)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":zero": number(0)},
+		ConditionExpression:       aws.String("leaseUntil = :mine AND attribute_not_exists(answer)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":zero": number(0), ":mine": number(c.Lease)},
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &ccf) {
@@ -180,11 +201,13 @@ func (k *Keys) Release(ctx context.Context, key string) error {
 }
 
 // Abandon forgets a claimed key whose request was not accepted and sent
-// nothing, so that the client's retry is accepted afresh.
-func (k *Keys) Abandon(ctx context.Context, key string) error {
+// nothing, so that the client's retry is accepted afresh; unless another
+// attempt took the key over meanwhile.
+func (k *Keys) Abandon(ctx context.Context, key string, c Claim) error {
 	_, err := k.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(k.table), Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}},
-		ConditionExpression: aws.String("attribute_not_exists(answer)"),
+		TableName: aws.String(k.table), Key: keyOf(key),
+		ConditionExpression:       aws.String("leaseUntil = :mine AND attribute_not_exists(answer)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":mine": number(c.Lease)},
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &ccf) {

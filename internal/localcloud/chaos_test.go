@@ -332,17 +332,11 @@ func TestChaos(t *testing.T) {
 			}
 		}
 	}
-	var checks sync.WaitGroup
-	checkers := make(chan struct{}, size.clients)
+	var checks []func()
 	for user, idx := range perUser {
-		checks.Add(1)
-		checkers <- struct{}{}
-		go func() {
-			defer func() { <-checkers; checks.Done() }()
-			check(user, idx)
-		}()
+		checks = append(checks, func() { check(user, idx) })
 	}
-	checks.Wait()
+	nAtATime(size.clients, checks)
 	dupEvents := 0
 	ids := map[string]bool{}
 	for _, e := range c.Bus.Events() {
@@ -405,18 +399,15 @@ func TestChaos(t *testing.T) {
 		races.Wait()
 		// The racers learn their outcomes as the clients above do, 8 at a time.
 		var won atomic.Int32
-		pollers := make(chan struct{}, size.clients)
+		var polls []func()
 		for _, loc := range locs {
-			races.Add(1)
-			pollers <- struct{}{}
-			go func() {
-				defer func() { <-pollers; races.Done() }()
+			polls = append(polls, func() {
 				if patientSettle(t, c, loc)["status"] == "succeeded" {
 					won.Add(1)
 				}
-			}()
+			})
 		}
-		races.Wait()
+		nAtATime(size.clients, polls)
 		if won.Load() != 1 {
 			t.Errorf("email %s: %d winners", mail, won.Load())
 		}
@@ -467,6 +458,21 @@ func TestChaos(t *testing.T) {
 	if lost+dup+order+missing+orphans > 0 {
 		t.Errorf("lost %d, duplicate effects %d, order violations %d, missing events %d, orphan sentinels %d: all must be 0", lost, dup, order, missing, orphans)
 	}
+}
+
+// nAtATime runs jobs, n at a time, and waits for them all.
+func nAtATime(n int, jobs []func()) {
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, n)
+	for _, job := range jobs {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			job()
+		}()
+	}
+	wg.Wait()
 }
 
 // explain logs what the requests table holds for a user whose versions

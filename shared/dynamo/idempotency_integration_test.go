@@ -15,14 +15,22 @@ import (
 	"github.com/usersapi/usersapi/shared/users"
 )
 
+// keyTable returns Keys over the template's idempotency table in DynamoDB
+// Local, the client and the table's name.
+func keyTable(t *testing.T) (*dynamo.Keys, *dynamodb.Client, string) {
+	t.Helper()
+	_, db, st := table(t)
+	name := st.Resources["IdempotencyTable"].Name
+	return dynamo.NewKeys(db, name), db, name
+}
+
 // Keys against DynamoDB Local: a key is bound to its first request id; within
 // the lease a retry gets 409, after it (or after a Release) the retry resumes
 // that request id; an answer is replayed; Abandon forgets; another request
 // with the key is refused.
 func TestKeys(t *testing.T) {
-	_, db, st := table(t)
+	keys, _, _ := keyTable(t)
 	ctx := context.Background()
-	keys := dynamo.NewKeys(db, st.Resources["IdempotencyTable"].Name)
 	now := time.Now()
 	dynamo.SetClock(keys, func() time.Time { return now })
 	key := "key-" + uuid.NewString()
@@ -118,10 +126,8 @@ func TestKeys(t *testing.T) {
 // no leaseUntil) is in progress until it expires: its request may be queued
 // under an id nobody knows, so nothing may be sent under another.
 func TestKeysWrittenBeforeLeases(t *testing.T) {
-	_, db, st := table(t)
+	keys, db, name := keyTable(t)
 	ctx := context.Background()
-	name := st.Resources["IdempotencyTable"].Name
-	keys := dynamo.NewKeys(db, name)
 	now := time.Now()
 	dynamo.SetClock(keys, func() time.Time { return now })
 	key := "key-" + uuid.NewString()
@@ -143,10 +149,8 @@ func TestKeysWrittenBeforeLeases(t *testing.T) {
 
 // Completing, releasing or abandoning a key that is gone creates nothing.
 func TestKeysGone(t *testing.T) {
-	_, db, st := table(t)
+	keys, db, name := keyTable(t)
 	ctx := context.Background()
-	name := st.Resources["IdempotencyTable"].Name
-	keys := dynamo.NewKeys(db, name)
 	key := "key-" + uuid.NewString()
 	c := dynamo.Claim{RequestID: "req-1", Lease: 1}
 	for _, err := range []error{keys.Complete(ctx, key, c, "answer"), keys.Release(ctx, key, c), keys.Abandon(ctx, key, c)} {
@@ -164,9 +168,8 @@ func TestKeysGone(t *testing.T) {
 // Two retries that find the lease lapsed at once: one resumes, the other is
 // told to wait.
 func TestKeysResumeRace(t *testing.T) {
-	_, db, st := table(t)
+	keys, _, _ := keyTable(t)
 	ctx := context.Background()
-	keys := dynamo.NewKeys(db, st.Resources["IdempotencyTable"].Name)
 	key := "key-" + uuid.NewString()
 	claim, err := keys.Begin(ctx, key, "fp", "req-1")
 	if err != nil {

@@ -30,7 +30,7 @@ const cursorPurpose = "users-cursor"
 // finder is what the read handler needs; *dynamo.Table has it.
 type finder interface {
 	Get(ctx context.Context, id users.ID) (users.User, error)
-	List(ctx context.Context, limit int, next []byte) (dynamo.Page, error)
+	List(ctx context.Context, limit int, next []byte) (users.Page, error)
 	Request(ctx context.Context, id string) (users.Request, bool, error)
 }
 
@@ -165,7 +165,7 @@ func (h *handler) list(ctx context.Context, req *events.APIGatewayProxyRequest, 
 	if fields != nil {
 		return events.APIGatewayProxyResponse{}, &users.Error{Kind: users.Invalid, Detail: "the query is not valid", Fields: fields}
 	}
-	var page dynamo.Page
+	var page users.Page
 	err := trace.Capture(ctx, "list-users", func(ctx context.Context) (err error) {
 		page, err = h.users.List(ctx, limit, next)
 		return err

@@ -15,7 +15,6 @@ import (
 
 	"github.com/usersapi/usersapi/shared/apigw"
 	"github.com/usersapi/usersapi/shared/apigw/apigwtest"
-	"github.com/usersapi/usersapi/shared/dynamo"
 	"github.com/usersapi/usersapi/shared/eventstest"
 	"github.com/usersapi/usersapi/shared/requestid"
 	"github.com/usersapi/usersapi/shared/signed"
@@ -38,7 +37,7 @@ func (m *memory) Get(_ context.Context, id users.ID) (users.User, error) {
 	return u, nil
 }
 
-func (m *memory) List(_ context.Context, limit int, next []byte) (dynamo.Page, error) {
+func (m *memory) List(_ context.Context, limit int, next []byte) (users.Page, error) {
 	var ids []string
 	for id := range m.users {
 		if string(id) > string(next) {
@@ -46,7 +45,7 @@ func (m *memory) List(_ context.Context, limit int, next []byte) (dynamo.Page, e
 		}
 	}
 	slices.Sort(ids)
-	var p dynamo.Page
+	var p users.Page
 	for i, id := range ids {
 		if i == limit {
 			p.Next = []byte(ids[i-1])

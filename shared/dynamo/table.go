@@ -69,17 +69,10 @@ func (t *Table) getUser(ctx context.Context, id users.ID) (userItem, bool, error
 	return it, true, nil
 }
 
-// Page is one page of a listing. Next is nil on the last page; otherwise it is
-// the position to pass to List for the next page. It is not secret, but a
-// caller must not be able to forge it: seal it before handing it out.
-type Page struct {
-	Items []users.User
-	Next  []byte
-}
-
 // List returns up to limit live users, oldest first, after the position next
-// (nil for the first page).
-func (t *Table) List(ctx context.Context, limit int, next []byte) (Page, error) {
+// (nil for the first page). The page's Next is the position to pass back for
+// the page after it.
+func (t *Table) List(ctx context.Context, limit int, next []byte) (users.Page, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(t.users),
 		IndexName:                 aws.String(listIndex),
@@ -90,22 +83,22 @@ func (t *Table) List(ctx context.Context, limit int, next []byte) (Page, error) 
 	if next != nil {
 		var err error
 		if in.ExclusiveStartKey, err = startKey(next); err != nil {
-			return Page{}, err
+			return users.Page{}, err
 		}
 	}
 	out, err := t.client.Query(ctx, in)
 	if err != nil {
-		return Page{}, fmt.Errorf("list users: %w", err)
+		return users.Page{}, fmt.Errorf("list users: %w", err)
 	}
-	p := Page{Items: make([]users.User, 0, len(out.Items))}
+	p := users.Page{Items: make([]users.User, 0, len(out.Items))}
 	for _, item := range out.Items {
 		var it userItem
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return Page{}, fmt.Errorf("list users: %w", err)
+			return users.Page{}, fmt.Errorf("list users: %w", err)
 		}
 		u, err := it.user()
 		if err != nil {
-			return Page{}, fmt.Errorf("list users: %w", err)
+			return users.Page{}, fmt.Errorf("list users: %w", err)
 		}
 		p.Items = append(p.Items, u)
 	}
@@ -114,7 +107,7 @@ func (t *Table) List(ctx context.Context, limit int, next []byte) (Page, error) 
 		for name, v := range out.LastEvaluatedKey {
 			s, ok := v.(*types.AttributeValueMemberS)
 			if !ok {
-				return Page{}, fmt.Errorf("list users: key attribute %s is not a string", name)
+				return users.Page{}, fmt.Errorf("list users: key attribute %s is not a string", name)
 			}
 			k[name] = s.Value
 		}

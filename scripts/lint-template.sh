@@ -4,7 +4,7 @@
 #   sam validate --lint   SAM's own schema and transform, then cfn-lint on the result
 #   cfn-lint              every rule on template.yaml as written (cfn-lint exits non-zero
 #                         on warnings too)
-#   sam build             builds the four functions for linux/arm64 into .aws-sam/ with
+#   sam build             builds the six functions for linux/arm64 into .aws-sam/ with
 #                         the Makefile's build-<Function> targets (needs Go)
 #
 # The tools come from PATH: `make lint-template` puts .tools/venv/bin first. Settings

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/usersapi/usersapi/internal/cloudwatch"
 	"github.com/usersapi/usersapi/internal/emulator"
 	"github.com/usersapi/usersapi/internal/runtimeapi"
 	"github.com/usersapi/usersapi/internal/stack"
@@ -60,10 +61,10 @@ type Cloud struct {
 	SQS      *sqs.Client
 	Pools    map[string]*runtimeapi.Pool // by logical id
 	Gateway  *Gateway
-	Issuer   *Issuer   // signs development tokens; the authorizer trusts it
-	APIKeys  []*APIKey // the template's API keys, with their local values
-	XRay     *XRay     // the X-Ray daemon: the functions' subsegments, the services' segments
-	Metrics  *Metrics  // the functions' embedded-format metrics, as CloudWatch would extract them
+	Issuer   *Issuer             // signs development tokens; the authorizer trusts it
+	APIKeys  []*APIKey           // the template's API keys, with their local values
+	XRay     *XRay               // the X-Ray daemon: the functions' subsegments, the services' segments
+	Metrics  *cloudwatch.Metrics // the functions' embedded-format metrics, as CloudWatch would extract them
 
 	log       *slog.Logger
 	logOut    io.Writer
@@ -106,7 +107,7 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 	log := slog.New(slog.NewTextHandler(opt.Log, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	c = &Cloud{log: log, logOut: opt.Log, cancel: cancel, Pools: map[string]*runtimeapi.Pool{}, endpoints: map[string]string{},
-		Metrics: NewMetrics()}
+		Metrics: cloudwatch.NewMetrics()}
 	defer func() {
 		if err != nil {
 			c.Close()

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/usersapi/usersapi/internal/browsertest"
+	"github.com/usersapi/usersapi/internal/cloudwatch"
 	"github.com/usersapi/usersapi/internal/localcloud"
 	"github.com/usersapi/usersapi/internal/localcloud/cloudtest"
 	"github.com/usersapi/usersapi/shared/queue/envelope"
@@ -522,7 +523,7 @@ func localMetrics(t *testing.T, c *localcloud.Cloud) map[string]float64 {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var body struct{ Metrics []localcloud.Series }
+	var body struct{ Metrics []cloudwatch.Series }
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("GET /_local/metrics: %d %v", resp.StatusCode, err)
 	}

@@ -1,7 +1,8 @@
-package localcloud
+package cloudwatch
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"math"
 	"net/http"
@@ -127,25 +128,6 @@ func (m *Metrics) Snapshot() []Series {
 	return out
 }
 
-// Sum is the total of a metric over the series whose dimensions include dims
-// (name, value pairs); tests and the pages use it.
-func (m *Metrics) Sum(name string, dims ...string) float64 {
-	total := 0.0
-	for _, s := range m.Snapshot() {
-		if s.Name != name {
-			continue
-		}
-		match := true
-		for i := 0; i+1 < len(dims); i += 2 {
-			match = match && s.Dimensions[dims[i]] == dims[i+1]
-		}
-		if match {
-			total += s.Sum
-		}
-	}
-	return total
-}
-
 func dimString(d map[string]string) string {
 	keys := make([]string, 0, len(d))
 	for k := range d {
@@ -169,5 +151,9 @@ func quantile(sorted []float64, q float64) float64 {
 
 // ServeHTTP answers GET /_local/metrics: every series as JSON.
 func (m *Metrics) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"namespace": metrics.Namespace, "metrics": m.Snapshot()})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(map[string]any{"namespace": metrics.Namespace, "metrics": m.Snapshot()})
 }

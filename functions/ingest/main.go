@@ -10,13 +10,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/usersapi/usersapi/shared/apigw"
-	"github.com/usersapi/usersapi/shared/awsenv"
 	"github.com/usersapi/usersapi/shared/dynamo"
-	"github.com/usersapi/usersapi/shared/faults"
 	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/queue"
 	"github.com/usersapi/usersapi/shared/requestid"
-	"github.com/usersapi/usersapi/shared/signed"
 	"github.com/usersapi/usersapi/shared/trace"
 	"github.com/usersapi/usersapi/shared/users"
 )
@@ -28,23 +25,16 @@ func main() {
 		log.Error("config", "err", err)
 		os.Exit(1)
 	}
-	awsCfg, err := awsenv.Config(os.Getenv)
-	if err != nil {
-		log.Error("aws config", "err", err)
-		os.Exit(1)
-	}
-	trace.Instrument(&awsCfg)
-	faults.Instrument(&awsCfg) // a no-op unless built with -tags faultinject (tests only)
-	db := dynamo.NewClient(awsCfg, awsenv.Endpoint(os.Getenv, "DYNAMODB"))
+	db := dynamo.NewClient(cfg.aws, cfg.dynamodb)
 	h := &handler{
 		users:     dynamo.NewTable(db, cfg.usersTable, cfg.requestsTable),
 		keys:      dynamo.NewKeys(db, cfg.keysTable),
-		queue:     queue.NewSender(queue.NewClient(awsCfg, awsenv.Endpoint(os.Getenv, "SQS")), cfg.queueURL),
+		queue:     queue.NewSender(queue.NewClient(cfg.aws, cfg.sqs), cfg.queueURL),
 		ids:       requestid.NewIssuer(cfg.key),
 		newUserID: newUserID,
-		cors:      apigw.NewCORS(os.Getenv("ALLOWED_ORIGINS")),
+		cors:      apigw.NewCORS(cfg.cors),
 		log:       log,
-		metrics:   metrics.New(os.Stdout, os.Getenv("STAGE")),
+		metrics:   metrics.New(os.Stdout, cfg.stage),
 	}
 	lambda.Start(h.Handle)
 }
@@ -54,22 +44,3 @@ func newUserID() (users.ID, error) {
 	id, err := uuid.NewV7()
 	return users.ID(id.String()), err
 }
-
-type config struct {
-	queueURL, usersTable, requestsTable, keysTable string
-	key                                            signed.Key
-}
-
-func loadConfig(getenv func(string) string) (config, error) {
-	c := config{queueURL: getenv("QUEUE_URL"), usersTable: getenv("USERS_TABLE"), requestsTable: getenv("REQUESTS_TABLE"), keysTable: getenv("IDEMPOTENCY_TABLE")}
-	if c.queueURL == "" || c.usersTable == "" || c.requestsTable == "" || c.keysTable == "" {
-		return config{}, errMissing("QUEUE_URL, USERS_TABLE, REQUESTS_TABLE and IDEMPOTENCY_TABLE")
-	}
-	var err error
-	c.key, err = signed.NewKey(getenv("SIGNING_KEY"))
-	return c, err
-}
-
-type errMissing string
-
-func (e errMissing) Error() string { return string(e) + " must be set" }

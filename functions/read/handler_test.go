@@ -329,11 +329,12 @@ func TestAWSSampleEvent(t *testing.T) {
 }
 
 func TestLoadConfig(t *testing.T) {
-	env := map[string]string{"USERS_TABLE": "u", "REQUESTS_TABLE": "r", "SIGNING_KEY": strings.Repeat("x", 32)}
+	env := map[string]string{"USERS_TABLE": "u", "REQUESTS_TABLE": "r", "SIGNING_KEY": strings.Repeat("x", 32),
+		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s"}
 	if _, err := loadConfig(func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
-	for _, drop := range []string{"USERS_TABLE", "REQUESTS_TABLE", "SIGNING_KEY"} {
+	for _, drop := range []string{"USERS_TABLE", "REQUESTS_TABLE", "SIGNING_KEY", "AWS_REGION"} {
 		v := env[drop]
 		delete(env, drop)
 		if _, err := loadConfig(func(k string) string { return env[k] }); err == nil {

@@ -8,28 +8,19 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/usersapi/usersapi/shared/awsenv"
 	"github.com/usersapi/usersapi/shared/dynamo"
-	"github.com/usersapi/usersapi/shared/faults"
 	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/trace"
 )
 
 func main() {
 	log := trace.NewLogger()
-	usersTable, requestsTable := os.Getenv("USERS_TABLE"), os.Getenv("REQUESTS_TABLE")
-	if usersTable == "" || requestsTable == "" {
-		log.Error("config", "err", "USERS_TABLE and REQUESTS_TABLE must be set")
-		os.Exit(1)
-	}
-	awsCfg, err := awsenv.Config(os.Getenv)
+	cfg, err := loadConfig(os.Getenv)
 	if err != nil {
-		log.Error("aws config", "err", err)
+		log.Error("config", "err", err)
 		os.Exit(1)
 	}
-	trace.Instrument(&awsCfg)
-	faults.Instrument(&awsCfg) // a no-op unless built with -tags faultinject (tests only)
-	db := dynamo.NewClient(awsCfg, awsenv.Endpoint(os.Getenv, "DYNAMODB"))
-	h := &handler{users: dynamo.NewTable(db, usersTable, requestsTable), log: log, metrics: metrics.New(os.Stdout, os.Getenv("STAGE"))}
+	table := dynamo.NewTable(dynamo.NewClient(cfg.aws, cfg.dynamodb), cfg.usersTable, cfg.requestsTable)
+	h := &handler{users: table, log: log, metrics: metrics.New(os.Stdout, cfg.stage)}
 	lambda.Start(h.Handle)
 }

@@ -1,6 +1,8 @@
 // Package awsenv builds the AWS SDK configuration of a function from the
 // environment that Lambda gives it: region, the execution role's credentials
 // and, for local runs, endpoint overrides (AWS_ENDPOINT_URL_<SERVICE>).
+// Load is the one way the functions get it: instrumented for tracing and, in
+// test builds, fault injection.
 //
 // It stands in for config.LoadDefaultConfig on purpose: that function links
 // and initialises the shared-config, SSO and STS machinery, which more than
@@ -9,16 +11,33 @@
 package awsenv
 
 import (
+	"cmp"
 	"errors"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/usersapi/usersapi/shared/faults"
+	"github.com/usersapi/usersapi/shared/trace"
 )
 
-// Config returns the SDK configuration that getenv describes.
+// Load returns the SDK configuration that getenv describes (see Config), with
+// every client built from it traced (trace.Instrument) and, in builds with the
+// tag faultinject, failing as USERSAPI_FAULTS asks (faults.Instrument).
+func Load(getenv func(string) string) (aws.Config, error) {
+	cfg, err := Config(getenv)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	trace.Instrument(&cfg)
+	faults.Instrument(&cfg) // a no-op unless built with -tags faultinject (tests only)
+	return cfg, nil
+}
+
+// Config returns the SDK configuration that getenv describes, uninstrumented.
 func Config(getenv func(string) string) (aws.Config, error) {
-	region := first(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"))
+	region := cmp.Or(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"))
 	if region == "" {
 		return aws.Config{}, errors.New("awsenv: AWS_REGION is not set")
 	}
@@ -35,17 +54,8 @@ func Config(getenv func(string) string) (aws.Config, error) {
 // Endpoint returns the endpoint override for service ("DYNAMODB", "SQS",
 // "EVENTBRIDGE"), from AWS_ENDPOINT_URL_<SERVICE> or AWS_ENDPOINT_URL, or nil.
 func Endpoint(getenv func(string) string, service string) *string {
-	if e := first(getenv("AWS_ENDPOINT_URL_"+strings.ToUpper(service)), getenv("AWS_ENDPOINT_URL")); e != "" {
+	if e := cmp.Or(getenv("AWS_ENDPOINT_URL_"+strings.ToUpper(service)), getenv("AWS_ENDPOINT_URL")); e != "" {
 		return aws.String(e)
 	}
 	return nil
-}
-
-func first(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -39,3 +39,16 @@ func TestEndpoint(t *testing.T) {
 		t.Error("an endpoint without any override")
 	}
 }
+
+func TestLoad(t *testing.T) {
+	cfg, err := awsenv.Load(env(map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Region != "eu-west-1" || len(cfg.APIOptions) == 0 {
+		t.Errorf("Load: region %q, %d API options (want the tracing instrumentation)", cfg.Region, len(cfg.APIOptions))
+	}
+	if _, err := awsenv.Load(env(nil)); err == nil {
+		t.Error("Load without a region or credentials succeeded")
+	}
+}

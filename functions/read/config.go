@@ -1,0 +1,35 @@
+package main
+
+import (
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/usersapi/usersapi/shared/awsenv"
+	"github.com/usersapi/usersapi/shared/signed"
+)
+
+// config is the read function's environment, read once at init.
+type config struct {
+	usersTable, requestsTable string
+	key                       signed.Key
+	cors                      string     // ALLOWED_ORIGINS
+	aws                       aws.Config // traced (awsenv.Load)
+	dynamodb                  *string    // endpoint override, local runs only
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{usersTable: getenv("USERS_TABLE"), requestsTable: getenv("REQUESTS_TABLE"), cors: getenv("ALLOWED_ORIGINS")}
+	if c.usersTable == "" || c.requestsTable == "" {
+		return config{}, errMissing("USERS_TABLE and REQUESTS_TABLE")
+	}
+	var err error
+	if c.key, err = signed.NewKey(getenv("SIGNING_KEY")); err != nil {
+		return config{}, err
+	}
+	c.aws, err = awsenv.Load(getenv)
+	c.dynamodb = awsenv.Endpoint(getenv, "DYNAMODB")
+	return c, err
+}
+
+type errMissing string
+
+func (e errMissing) Error() string { return string(e) + " must be set" }

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/usersapi/usersapi/shared/awsenv"
+)
+
+// config is the stream function's environment, read once at init.
+type config struct {
+	bus, source string     // EVENT_BUS, EVENT_SOURCE: where the change events go, and their source
+	stage       string     // STAGE
+	aws         aws.Config // traced (awsenv.Load)
+	eventbridge *string    // endpoint override, local runs only
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{bus: getenv("EVENT_BUS"), source: getenv("EVENT_SOURCE"), stage: getenv("STAGE")}
+	if c.bus == "" || c.source == "" {
+		return config{}, errMissing("EVENT_BUS and EVENT_SOURCE")
+	}
+	var err error
+	c.aws, err = awsenv.Load(getenv)
+	c.eventbridge = awsenv.Endpoint(getenv, "EVENTBRIDGE")
+	return c, err
+}
+
+type errMissing string
+
+func (e errMissing) Error() string { return string(e) + " must be set" }

@@ -11,7 +11,7 @@ export USERSAPI_TOOLS := $(TOOLS)
 FUNCTIONS := read ingest worker stream authorizer docs
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w' -buildvcs=false
 
-.PHONY: all tools build docs-assets lambda test unit lint lint-api lint-template run invoke fuzz bench clean chaos
+.PHONY: all tools build docs-assets lambda test unit lint lint-go lint-api lint-template run invoke fuzz bench clean chaos
 
 all: build
 
@@ -55,8 +55,14 @@ test: tools build
 lint-template: tools
 	@bash scripts/lint-template.sh
 
-lint: tools lint-template lint-api
+## lint: every static check: go vet, golangci-lint (.golangci.yml; installed into .tools/bin
+## on first use), the template (lint-template) and the API document (lint-api).
+lint: tools lint-go lint-template lint-api
+
+lint-go:
+	@bash scripts/install-tools.sh golangci-lint >/dev/null
 	go vet ./...
+	golangci-lint run ./...
 
 ## lint-api: Redocly CLI's recommended rules on api/openapi.yaml (redocly.yaml); fails on
 ## errors, lists warnings.

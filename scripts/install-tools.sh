@@ -13,8 +13,9 @@
 # Idempotent: a step whose manifests have not changed since its stamp is skipped, so a
 # second run takes well under a second. Needs java (17+), node + npm, mvn and python3
 # with venv; says which apt package to install when one is missing. No Docker.
-# golangci-lint is not installed here: built from source it takes ~7 minutes on this
-# machine (docs/emulators.md).
+#   .tools/bin/golangci-lint  only with the argument golangci-lint (make lint): built from
+#                      source at the version tools/golangci/go.mod pins (a first build takes
+#                      minutes on two cores; later runs find it stamped and cost nothing)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -159,4 +160,18 @@ else
 	line schemathesis "$st"
 fi
 
-line golangci-lint "not installed (a source build takes ~7 min here; see docs/emulators.md)"
+# --- golangci-lint, only when asked for (make lint): a Go tool module of its own, so its
+# ~200 dependencies stay out of the project's go.mod and go.sum. ---
+if [[ " $* " == *" golangci-lint "* ]]; then
+	h=$(hash "$MANIFESTS/golangci/go.mod" "$MANIFESTS/golangci/go.sum" <(go version) <(echo golangci-v1))
+	if fresh golangci "$h" "$TOOLS/bin/golangci-lint"; then
+		line golangci-lint "$(version_of golangci) (up to date)"
+	else
+		need go golang
+		echo "install-tools: building golangci-lint from source (minutes the first time)" >&2
+		run golangci bash -c "cd '$MANIFESTS/golangci' && GOFLAGS=-mod=readonly go build -o '$TOOLS/bin/golangci-lint' github.com/golangci/golangci-lint/v2/cmd/golangci-lint"
+		v="golangci-lint $("$TOOLS/bin/golangci-lint" version --short 2>/dev/null || echo '?') in .tools/bin"
+		stamp golangci "$h" "$v"
+		line golangci-lint "$v"
+	fi
+fi

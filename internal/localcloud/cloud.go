@@ -23,6 +23,7 @@ import (
 
 	"github.com/usersapi/usersapi/internal/cloudwatch"
 	"github.com/usersapi/usersapi/internal/emulator"
+	"github.com/usersapi/usersapi/internal/eventbridge"
 	"github.com/usersapi/usersapi/internal/runtimeapi"
 	"github.com/usersapi/usersapi/internal/stack"
 )
@@ -56,7 +57,7 @@ type Options struct {
 type Cloud struct {
 	URL      string // the API's base URL, stage included: http://127.0.0.1:port/dev
 	Stack    *stack.Stack
-	Bus      *EventBus
+	Bus      *eventbridge.Bus
 	DynamoDB *dynamodb.Client
 	SQS      *sqs.Client
 	Pools    map[string]*runtimeapi.Pool // by logical id
@@ -148,11 +149,11 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 	}
 
 	// EventBridge.
-	rules, err := c.rules()
+	rules, err := eventbridge.Rules(c.Stack)
 	if err != nil {
 		return nil, err
 	}
-	c.Bus = NewEventBus(rules)
+	c.Bus = eventbridge.NewBus(rules)
 	busAddr, err := c.serve("127.0.0.1:0", c.Bus)
 	if err != nil {
 		return nil, err
@@ -441,30 +442,9 @@ func (c *Cloud) apiKeys() ([]*APIKey, error) {
 	return out, nil
 }
 
-// rules returns the template's EventBridge rules.
-func (c *Cloud) rules() ([]Rule, error) {
-	var rules []Rule
-	for _, id := range c.Stack.IDs("AWS::Events::Rule") {
-		var p struct {
-			EventBusName string
-			EventPattern map[string]any
-			Targets      []struct{ Id string }
-		}
-		if err := c.Stack.Decode(id, &p); err != nil {
-			return nil, err
-		}
-		r := Rule{Name: id, Bus: first(p.EventBusName, "default"), Pattern: p.EventPattern}
-		for _, t := range p.Targets {
-			r.Targets = append(r.Targets, t.Id)
-		}
-		rules = append(rules, r)
-	}
-	return rules, nil
-}
-
 func (c *Cloud) handleEvents(w http.ResponseWriter, r *http.Request) {
 	type shown struct {
-		Event
+		eventbridge.Event
 		Bus   string   `json:"bus"`
 		Rules []string `json:"rules"`
 	}

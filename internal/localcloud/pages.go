@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/usersapi/usersapi/internal/eventbridge"
 )
 
 //go:embed web
@@ -21,8 +23,8 @@ var web embed.FS
 // HTML and JavaScript embedded in the binary; they load nothing from the
 // network but this server.
 type Pages struct {
-	XRay *XRay     // nil: an empty map
-	Bus  *EventBus // nil: no live events
+	XRay *XRay            // nil: an empty map
+	Bus  *eventbridge.Bus // nil: no live events
 	// Backlog is how many of the events put before a client connects the
 	// event stream sends first; default 100.
 	Backlog int
@@ -136,7 +138,7 @@ func (p *Pages) serveTrace(w http.ResponseWriter, r *http.Request) {
 // streamedEvent is an event as the event stream sends it: EventBridge's
 // shape, and what the local bus noted of it.
 type streamedEvent struct {
-	Event
+	eventbridge.Event
 	Bus     string   `json:"bus"`
 	Rules   []string `json:"rules"`
 	Trace   string   `json:"trace,omitempty"`
@@ -196,7 +198,7 @@ func (p *Pages) serveEventStream(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func writeEvent(w io.Writer, e Event) {
+func writeEvent(w io.Writer, e eventbridge.Event) {
 	rules := e.Rules
 	if rules == nil {
 		rules = []string{}

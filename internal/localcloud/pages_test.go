@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/usersapi/usersapi/internal/eventbridge"
 )
 
 // serve serves the pipeline's stage and the pages from one mux, as the
@@ -121,7 +123,7 @@ func TestPages(t *testing.T) {
 // TestPagesEventStream reads the event stream: the backlog, then an event
 // put while it is open.
 func TestPagesEventStream(t *testing.T) {
-	bus := NewEventBus(nil)
+	bus := eventbridge.NewBus(nil)
 	mux := http.NewServeMux()
 	(&Pages{Bus: bus}).Register(mux)
 	srv := httptest.NewServer(mux)

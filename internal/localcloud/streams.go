@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/uuid"
 
+	"github.com/usersapi/usersapi/internal/eventpattern"
 	"github.com/usersapi/usersapi/internal/runtimeapi"
 )
 
@@ -168,7 +169,7 @@ func (p *streamPoller) keep(r st.Record) bool {
 	b, _ := json.Marshal(lambdaRecord(r, p.m.StreamARN))
 	_ = json.Unmarshal(b, &doc)
 	for _, f := range p.m.Filters {
-		if matchPattern(f, doc) {
+		if eventpattern.Match(f, doc) {
 			return true
 		}
 	}

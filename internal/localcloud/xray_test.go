@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-xray-sdk-go/v2/xraylog"
 	"github.com/google/uuid"
 
+	localbus "github.com/usersapi/usersapi/internal/eventbridge"
 	"github.com/usersapi/usersapi/internal/runtimeapi"
 	"github.com/usersapi/usersapi/shared/trace"
 )
@@ -63,7 +64,7 @@ func (f *fakeFunction) Invoke(ctx context.Context, payload []byte, traceHeader s
 // trace.Instrument), fake DynamoDB and SQS endpoints, and a real EventBus.
 type pipeline struct {
 	x                            *XRay
-	bus                          *EventBus
+	bus                          *localbus.Bus
 	api                          http.Handler // the stage's gateway
 	queue                        chan queued  // the messages sent
 	writes                       chan queued  // the items written: the user id, the trace kept in the item
@@ -88,7 +89,7 @@ func newPipeline(t *testing.T) *pipeline {
 
 	fake := httptest.NewServer(http.HandlerFunc(fakeAWS))
 	t.Cleanup(fake.Close)
-	p := &pipeline{x: x, bus: NewEventBus(nil), queue: make(chan queued, 16), writes: make(chan queued, 16)}
+	p := &pipeline{x: x, bus: localbus.NewBus(nil), queue: make(chan queued, 16), writes: make(chan queued, 16)}
 	bus := httptest.NewServer(p.bus)
 	t.Cleanup(bus.Close)
 

@@ -1,14 +1,17 @@
-package localcloud
+package eventbridge
 
 import (
+	"cmp"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/usersapi/usersapi/internal/eventpattern"
+	"github.com/usersapi/usersapi/internal/stack"
 )
 
 // Event is an event that the local EventBridge accepted, in the shape that
@@ -29,17 +32,14 @@ type Event struct {
 	Received   time.Time       `json:"-"` // when the bus accepted it, to the nanosecond (Time has seconds)
 }
 
-// EventBus is the local EventBridge: it speaks the AWS JSON 1.1 protocol of
+// Bus is the local EventBridge: it speaks the AWS JSON 1.1 protocol of
 // PutEvents, which the SDK's client sends, keeps every event, and notes which
 // of the template's rules each one matched.
-type EventBus struct {
+type Bus struct {
 	mu     sync.Mutex
 	events []Event
 	rules  []Rule
 	subs   map[chan Event]bool
-	// Fail, when set, decides per entry whether PutEvents refuses it (fault
-	// injection in tests; never set by `run`).
-	Fail func(detailType string) (code string, ok bool)
 }
 
 // Rule is an EventBridge rule of the template: a bus, a pattern, targets.
@@ -50,13 +50,13 @@ type Rule struct {
 	Targets []string
 }
 
-// NewEventBus returns an empty bus with the template's rules.
-func NewEventBus(rules []Rule) *EventBus {
-	return &EventBus{rules: rules, subs: map[chan Event]bool{}}
+// NewBus returns an empty bus with the template's rules.
+func NewBus(rules []Rule) *Bus {
+	return &Bus{rules: rules, subs: map[chan Event]bool{}}
 }
 
 // Events returns a copy of every event accepted so far.
-func (b *EventBus) Events() []Event {
+func (b *Bus) Events() []Event {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]Event(nil), b.events...)
@@ -64,7 +64,7 @@ func (b *EventBus) Events() []Event {
 
 // Subscribe returns a channel that receives each event accepted from now on,
 // and a function that ends the subscription.
-func (b *EventBus) Subscribe() (<-chan Event, func()) {
+func (b *Bus) Subscribe() (<-chan Event, func()) {
 	ch := make(chan Event, 256)
 	b.mu.Lock()
 	b.subs[ch] = true
@@ -93,7 +93,7 @@ type putResult struct {
 }
 
 // ServeHTTP answers PutEvents; other operations get UnknownOperationException.
-func (b *EventBus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (b *Bus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	if target != "AWSEvents.PutEvents" {
 		awsError(w, http.StatusBadRequest, "UnknownOperationException", "the local EventBridge answers PutEvents only, not "+target)
@@ -125,14 +125,9 @@ func (b *EventBus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-func (b *EventBus) accept(e putEntry) (putResult, Event) {
+func (b *Bus) accept(e putEntry) (putResult, Event) {
 	if e.Source == "" || e.DetailType == "" || !json.Valid([]byte(e.Detail)) {
 		return putResult{ErrorCode: "MalformedDetail", ErrorMessage: "Source, DetailType and a JSON Detail are required"}, Event{}
-	}
-	if b.Fail != nil {
-		if code, fail := b.Fail(e.DetailType); fail {
-			return putResult{ErrorCode: code, ErrorMessage: "injected failure"}, Event{}
-		}
 	}
 	bus := e.EventBusName
 	if i := strings.LastIndex(bus, "/"); i >= 0 {
@@ -141,8 +136,8 @@ func (b *EventBus) accept(e putEntry) (putResult, Event) {
 	if bus == "" {
 		bus = "default"
 	}
-	ev := Event{Version: "0", ID: uuid.NewString(), DetailType: e.DetailType, Source: e.Source, Account: accountID,
-		Time: time.Now().UTC().Truncate(time.Second), Region: regionName, Resources: e.Resources, Detail: json.RawMessage(e.Detail),
+	ev := Event{Version: "0", ID: uuid.NewString(), DetailType: e.DetailType, Source: e.Source, Account: stack.Account,
+		Time: time.Now().UTC().Truncate(time.Second), Region: stack.Region, Resources: e.Resources, Detail: json.RawMessage(e.Detail),
 		Bus: bus, Trace: e.TraceHeader, Received: time.Now()}
 	if ev.Resources == nil {
 		ev.Resources = []string{}
@@ -158,7 +153,7 @@ func (b *EventBus) accept(e putEntry) (putResult, Event) {
 	return putResult{EventID: ev.ID}, ev
 }
 
-func (b *EventBus) publish(ev Event) {
+func (b *Bus) publish(ev Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.events = append(b.events, ev)
@@ -175,59 +170,7 @@ func matches(pattern map[string]any, ev Event) bool {
 	var doc map[string]any
 	b, _ := json.Marshal(ev)
 	_ = json.Unmarshal(b, &doc)
-	return matchPattern(pattern, doc)
-}
-
-// matchPattern matches a document against an EventBridge (and Lambda filter)
-// pattern: every key names a field whose value is one of the listed values,
-// or satisfies one of the listed {"prefix"}, {"exists"} or {"anything-but"}
-// matchers; nested objects match nested patterns. Numeric matchers are not
-// supported: the template uses none.
-func matchPattern(pattern, doc map[string]any) bool {
-	for k, want := range pattern {
-		got, present := doc[k]
-		switch w := want.(type) {
-		case map[string]any:
-			sub, isMap := got.(map[string]any)
-			if !present || !isMap || !matchPattern(w, sub) {
-				return false
-			}
-		case []any:
-			if !matchAny(w, got, present) {
-				return false
-			}
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-func matchAny(matchers []any, v any, present bool) bool {
-	for _, m := range matchers {
-		if obj, ok := m.(map[string]any); ok {
-			if p, ok := obj["prefix"].(string); ok && present && strings.HasPrefix(fmt.Sprint(v), p) {
-				return true
-			}
-			if e, ok := obj["exists"].(bool); ok && e == present {
-				return true
-			}
-			if but, ok := obj["anything-but"]; ok && present {
-				list, isList := but.([]any)
-				if !isList {
-					list = []any{but}
-				}
-				if !matchAny(list, v, true) {
-					return true
-				}
-			}
-			continue
-		}
-		if present && fmt.Sprint(m) == fmt.Sprint(v) {
-			return true
-		}
-	}
-	return false
+	return eventpattern.Match(pattern, doc)
 }
 
 // awsError writes an error of the AWS JSON protocol.
@@ -236,4 +179,25 @@ func awsError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("X-Amzn-ErrorType", code)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": msg})
+}
+
+// Rules returns the EventBridge rules (AWS::Events::Rule) of a template.
+func Rules(s *stack.Stack) ([]Rule, error) {
+	var rules []Rule
+	for _, id := range s.IDs("AWS::Events::Rule") {
+		var p struct {
+			EventBusName string
+			EventPattern map[string]any
+			Targets      []struct{ Id string }
+		}
+		if err := s.Decode(id, &p); err != nil {
+			return nil, err
+		}
+		r := Rule{Name: id, Bus: cmp.Or(p.EventBusName, "default"), Pattern: p.EventPattern}
+		for _, t := range p.Targets {
+			r.Targets = append(r.Targets, t.Id)
+		}
+		rules = append(rules, r)
+	}
+	return rules, nil
 }

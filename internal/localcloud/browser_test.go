@@ -10,9 +10,8 @@ import (
 // TestChromiumXRayPage checks that the service map page draws the map from
 // its JSON: the node names are only in the DOM once the script has run.
 func TestChromiumXRayPage(t *testing.T) {
-	p := newPipeline(t)
-	userID := p.scenario(t)
-	srv := p.serve(t)
+	x, userID := tracedRequests(t)
+	srv := servePages(t, x)
 	dom := browsertest.DOM(t, srv.URL+"/_local/xray")
 	for _, name := range []string{"client", testAPIName + "/dev", "IngestFunction", "SQS", "WorkerFunction", "DynamoDB", "StreamFunction", "EventBridge", "ReadFunction"} {
 		if !strings.Contains(dom, `class="name" y="43">`+name+"</text>") {

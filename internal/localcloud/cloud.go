@@ -26,6 +26,7 @@ import (
 	"github.com/usersapi/usersapi/internal/eventbridge"
 	"github.com/usersapi/usersapi/internal/runtimeapi"
 	"github.com/usersapi/usersapi/internal/stack"
+	"github.com/usersapi/usersapi/internal/xray"
 )
 
 // DevSigningKey signs cursors and request ids locally. It is public: never
@@ -64,7 +65,7 @@ type Cloud struct {
 	Gateway  *Gateway
 	Issuer   *Issuer             // signs development tokens; the authorizer trusts it
 	APIKeys  []*APIKey           // the template's API keys, with their local values
-	XRay     *XRay               // the X-Ray daemon: the functions' subsegments, the services' segments
+	XRay     *xray.Daemon        // the X-Ray daemon: the functions' subsegments, the services' segments
 	Metrics  *cloudwatch.Metrics // the functions' embedded-format metrics, as CloudWatch would extract them
 
 	log       *slog.Logger
@@ -161,7 +162,7 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 	c.endpoints["EVENTBRIDGE"] = "http://" + busAddr
 
 	// X-Ray: the functions' SDK sends its subsegments here.
-	if c.XRay, err = NewXRay(); err != nil {
+	if c.XRay, err = xray.NewDaemon(); err != nil {
 		return nil, err
 	}
 

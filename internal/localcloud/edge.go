@@ -15,6 +15,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/usersapi/usersapi/internal/runtimeapi"
+	"github.com/usersapi/usersapi/internal/traceheader"
 )
 
 // The API's edge as API Gateway enforces it before any integration runs:
@@ -167,7 +168,7 @@ func (g *Gateway) invokeAuthorizer(ctx context.Context, a *authorizer, c *call, 
 	}
 	payload, _ := json.Marshal(event)
 	upstream := c.r.Header.Get("X-Amzn-Trace-Id")
-	res, err := g.xray.Invoke(ctx, a.pool, payload, invocationTrace(upstream), upstream)
+	res, err := g.xray.Invoke(ctx, a.pool, payload, traceheader.Invocation(upstream), upstream)
 	if err != nil {
 		return authResult{status: http.StatusInternalServerError}
 	}

@@ -3,6 +3,7 @@ package localcloud
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +22,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/usersapi/usersapi/internal/runtimeapi"
+	"github.com/usersapi/usersapi/internal/traceheader"
+	"github.com/usersapi/usersapi/internal/xray"
 )
 
 // Gateway serves the REST API as API Gateway does with Lambda proxy
@@ -40,7 +43,7 @@ type Gateway struct {
 	auth             map[string]*authorizer // Lambda authorizers, by security scheme
 	apiKeySchemes    map[string]bool        // security schemes that mean "x-api-key required"
 	keys             map[string]*keyState   // accepted API keys, by value
-	xray             *XRay                  // records the functions' segments; nil: none
+	xray             *xray.Daemon           // records the functions' segments; nil: none
 	log              *slog.Logger
 }
 
@@ -257,7 +260,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	upstream := r.Header.Get("X-Amzn-Trace-Id") // its Parent is the stage's segment (XRay.API)
-	trace := invocationTrace(upstream)
+	trace := traceheader.Invocation(upstream)
 	event := g.event(c, rt.template, path, params, body, trace)
 	event.RequestContext.Authorizer = authContext
 	payload, _ := json.Marshal(event)
@@ -415,7 +418,7 @@ func (g *Gateway) respond(c *call, res runtimeapi.Result) {
 	body := []byte(out.Body)
 	if out.IsBase64Encoded {
 		var err error
-		if body, err = decodeBase64(out.Body); err != nil {
+		if body, err = base64.StdEncoding.DecodeString(out.Body); err != nil {
 			g.gatewayError(c, "INTEGRATION_FAILURE", 502, "Internal server error", "")
 			return
 		}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/usersapi/usersapi/internal/eventbridge"
+	"github.com/usersapi/usersapi/internal/traceheader"
+	"github.com/usersapi/usersapi/internal/xray"
 )
 
 //go:embed web
@@ -23,7 +25,7 @@ var web embed.FS
 // HTML and JavaScript embedded in the binary; they load nothing from the
 // network but this server.
 type Pages struct {
-	XRay *XRay            // nil: an empty map
+	XRay *xray.Daemon     // nil: an empty map
 	Bus  *eventbridge.Bus // nil: no live events
 	// Backlog is how many of the events put before a client connects the
 	// event stream sends first; default 100.
@@ -85,6 +87,13 @@ func loopbackOnly(h http.Handler) http.Handler {
 		hdr.Set("Referrer-Policy", "no-referrer")
 		h.ServeHTTP(w, r)
 	})
+}
+
+func hostOf(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
 }
 
 func loopbackIP(host string) bool {
@@ -203,6 +212,6 @@ func writeEvent(w io.Writer, e eventbridge.Event) {
 	if rules == nil {
 		rules = []string{}
 	}
-	b, _ := json.Marshal(streamedEvent{Event: e, Bus: e.Bus, Rules: rules, Trace: e.Trace, TraceID: traceRoot(e.Trace)})
+	b, _ := json.Marshal(streamedEvent{Event: e, Bus: e.Bus, Rules: rules, Trace: e.Trace, TraceID: traceheader.Root(e.Trace)})
 	fmt.Fprintf(w, "id: %s\nevent: put\ndata: %s\n\n", e.ID, b)
 }

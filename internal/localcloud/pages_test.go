@@ -13,15 +13,16 @@ import (
 	"time"
 
 	"github.com/usersapi/usersapi/internal/eventbridge"
+	"github.com/usersapi/usersapi/internal/traceheader"
+	"github.com/usersapi/usersapi/internal/xray"
 )
 
-// serve serves the pipeline's stage and the pages from one mux, as the
-// local cloud does.
-func (p *pipeline) serve(t *testing.T) *httptest.Server {
+// servePages serves the pages of x's traces and an empty bus, as the local
+// cloud does.
+func servePages(t *testing.T, x *xray.Daemon) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
-	mux.Handle("/", p.api)
-	(&Pages{XRay: p.x, Bus: p.bus}).Register(mux)
+	(&Pages{XRay: x, Bus: eventbridge.NewBus(nil)}).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
@@ -39,9 +40,8 @@ func httpGet(t *testing.T, rawURL string) (int, http.Header, string) {
 }
 
 func TestPages(t *testing.T) {
-	p := newPipeline(t)
-	userID := p.scenario(t)
-	srv := p.serve(t)
+	x, userID := tracedRequests(t)
+	srv := servePages(t, x)
 	names := []string{"client", testAPIName + "/dev", "IngestFunction", "SQS", "WorkerFunction", "DynamoDB", "StreamFunction", "EventBridge", "ReadFunction"}
 
 	tests := []struct {
@@ -77,12 +77,12 @@ func TestPages(t *testing.T) {
 
 	t.Run("one trace", func(t *testing.T) {
 		_, _, body := httpGet(t, srv.URL+"/_local/xray/traces?annotation=operation=create")
-		var list struct{ Traces []TraceSummary }
+		var list struct{ Traces []xray.TraceSummary }
 		if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Traces) != 1 {
 			t.Fatalf("%v: %s", err, body)
 		}
 		status, _, body := httpGet(t, srv.URL+"/_local/xray/traces/"+list.Traces[0].ID)
-		var tr Trace
+		var tr xray.Trace
 		if err := json.Unmarshal([]byte(body), &tr); status != 200 || err != nil || len(tr.Segments) < 10 {
 			t.Fatalf("%d %v: %.500s", status, err, body)
 		}
@@ -179,7 +179,7 @@ func TestPagesEventStream(t *testing.T) {
 	if name, _ := next(); name != "live" {
 		t.Fatalf("after the backlog: %s", name)
 	}
-	root := newTraceID()
+	root := traceheader.NewTraceID()
 	put("UserDeleted", "Root="+root+";Parent=53995c3f42cd8ad8;Sampled=1")
 	name, data := next()
 	var ev struct {

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/usersapi/usersapi/internal/runtimeapi"
+	"github.com/usersapi/usersapi/internal/traceheader"
+	"github.com/usersapi/usersapi/internal/xray"
 )
 
 // QueueMapping is an SQS event source mapping of the template.
@@ -41,7 +43,7 @@ type queuePoller struct {
 	sqs  *sqs.Client
 	pool *runtimeapi.Pool
 	log  *slog.Logger
-	xray *XRay
+	xray *xray.Daemon
 }
 
 func (p *queuePoller) run(ctx context.Context) {
@@ -118,7 +120,7 @@ func (p *queuePoller) invoke(ctx context.Context, msgs []types.Message) map[stri
 		}
 	}
 	payload, _ := json.Marshal(map[string]any{"Records": recs})
-	res, err := p.xray.Invoke(context.WithoutCancel(ctx), p.pool, payload, invocationTrace(trace), trace)
+	res, err := p.xray.Invoke(context.WithoutCancel(ctx), p.pool, payload, traceheader.Invocation(trace), trace)
 	if err != nil || res.FunctionError != "" {
 		return all()
 	}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/usersapi/usersapi/internal/eventpattern"
 	"github.com/usersapi/usersapi/internal/runtimeapi"
+	"github.com/usersapi/usersapi/internal/traceheader"
+	"github.com/usersapi/usersapi/internal/xray"
 )
 
 // StreamMapping is a DynamoDB event source mapping of the template.
@@ -45,7 +47,7 @@ type streamPoller struct {
 	sqs     *sqs.Client
 	pool    *runtimeapi.Pool
 	log     *slog.Logger
-	xray    *XRay
+	xray    *xray.Daemon
 	mu      sync.Mutex
 	shards  map[string]bool
 }
@@ -215,7 +217,7 @@ func (p *streamPoller) invoke(ctx context.Context, batch []st.Record) (int, stri
 	}
 	payload, _ := json.Marshal(map[string]any{"Records": recs})
 	upstream := streamUpstream(recs)
-	res, err := p.xray.Invoke(ctx, p.pool, payload, invocationTrace(upstream), upstream)
+	res, err := p.xray.Invoke(ctx, p.pool, payload, traceheader.Invocation(upstream), upstream)
 	if err != nil {
 		return 0, err.Error()
 	}
@@ -361,6 +363,22 @@ func attrJSON(v st.AttributeValue) any {
 		return map[string]any{"M": imageJSON(t.Value)}
 	}
 	return nil
+}
+
+// streamUpstream returns the trace header that the first of recs with one
+// carries in its new image's trace attribute (the worker writes the
+// request's trace there), or "". Lambda does not carry a trace across a
+// stream; locally the stream function's segment joins the trace of the
+// request that made the change, so that one trace shows a request end to end.
+func streamUpstream(recs []lambdaStreamRecord) string {
+	for _, r := range recs {
+		img, _ := r.Dynamodb["NewImage"].(map[string]any)
+		attr, _ := img["trace"].(map[string]any)
+		if s, _ := attr["S"].(string); s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 func functionARN(name string) string {

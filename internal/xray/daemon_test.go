@@ -1,4 +1,4 @@
-package localcloud
+package xray
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -26,6 +28,8 @@ import (
 
 	localbus "github.com/usersapi/usersapi/internal/eventbridge"
 	"github.com/usersapi/usersapi/internal/runtimeapi"
+	"github.com/usersapi/usersapi/internal/stack"
+	"github.com/usersapi/usersapi/internal/traceheader"
 	"github.com/usersapi/usersapi/shared/trace"
 )
 
@@ -41,7 +45,9 @@ type fakeFunction struct {
 	handle func(ctx context.Context, payload []byte) (status int, body string, err error)
 }
 
-func (f *fakeFunction) ARN() string { return functionARN(f.name) }
+func (f *fakeFunction) ARN() string {
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", stack.Region, stack.Account, f.name)
+}
 
 func (f *fakeFunction) Invoke(ctx context.Context, payload []byte, traceHeader string) (runtimeapi.Result, error) {
 	ctx = context.WithValue(ctx, xray.LambdaTraceHeaderKey, traceHeader) //nolint:staticcheck // the Lambda Go runtime's key
@@ -58,12 +64,12 @@ func (f *fakeFunction) Invoke(ctx context.Context, payload []byte, traceHeader s
 }
 
 // pipeline is the usersapi pipeline in the test process, traced as the local
-// cloud traces it: the stage behind XRay.API, fake functions invoked through
-// XRay.Invoke that do what the real ones do with X-Ray (shared/trace's
+// cloud traces it: the stage behind Daemon.API, fake functions invoked through
+// Daemon.Invoke that do what the real ones do with X-Ray (shared/trace's
 // Capture, Annotate and Header, and SDK clients instrumented by
 // trace.Instrument), fake DynamoDB and SQS endpoints, and a real EventBus.
 type pipeline struct {
-	x                            *XRay
+	x                            *Daemon
 	bus                          *localbus.Bus
 	api                          http.Handler // the stage's gateway
 	queue                        chan queued  // the messages sent
@@ -71,11 +77,11 @@ type pipeline struct {
 	ingest, worker, stream, read *fakeFunction
 }
 
-// newPipeline starts an XRay collector and points the test process's X-Ray
+// newPipeline starts a Daemon and points the test process's X-Ray
 // SDK at it, as AWS_XRAY_DAEMON_ADDRESS does for the functions.
 func newPipeline(t *testing.T) *pipeline {
 	t.Helper()
-	x, err := NewXRay()
+	x, err := NewDaemon()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +99,7 @@ func newPipeline(t *testing.T) *pipeline {
 	bus := httptest.NewServer(p.bus)
 	t.Cleanup(bus.Close)
 
-	cfg := LocalConfig()
+	cfg := aws.Config{Region: stack.Region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 	trace.Instrument(&cfg)
 	ddb := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		o.BaseEndpoint, o.DisableValidateResponseChecksum = &fake.URL, true
@@ -136,14 +142,14 @@ func newPipeline(t *testing.T) *pipeline {
 		return 0, "", nil
 	}}
 	p.stream = &fakeFunction{name: "StreamFunction", handle: func(ctx context.Context, payload []byte) (int, string, error) {
-		var ev struct{ Records []lambdaStreamRecord }
-		if err := json.Unmarshal(payload, &ev); err != nil {
+		upstream, err := imageTrace(payload)
+		if err != nil {
 			return 0, "", err
 		}
 		return 0, "", trace.Capture(ctx, "publish", func(ctx context.Context) error {
 			_, err := events.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
 				Source: strPtr("usersapi"), DetailType: strPtr("UserCreated"), Detail: strPtr(`{"id":"x"}`),
-				TraceHeader: strPtr(streamUpstream(ev.Records))}}})
+				TraceHeader: strPtr(upstream)}}})
 			return err
 		})
 	}}
@@ -172,7 +178,7 @@ func newPipeline(t *testing.T) *pipeline {
 
 	// The stage: POST /dev/users to the ingest function, GET /dev/users/{id}
 	// to the read function, as the gateway does it (the invocation's trace
-	// made from the header that XRay.API handed on).
+	// made from the header that Daemon.API handed on).
 	p.api = x.API(testAPIName, "dev", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fn, payload := p.ingest, []byte(`{}`)
 		if r.Method == http.MethodGet {
@@ -180,7 +186,7 @@ func newPipeline(t *testing.T) *pipeline {
 			payload, _ = json.Marshal(map[string]any{"pathParameters": map[string]string{"id": strings.TrimPrefix(r.URL.Path, "/dev/users/")}})
 		}
 		upstream := r.Header.Get("X-Amzn-Trace-Id")
-		res, err := x.Invoke(r.Context(), fn, payload, invocationTrace(upstream), upstream)
+		res, err := x.Invoke(r.Context(), fn, payload, traceheader.Invocation(upstream), upstream)
 		if err != nil || res.FunctionError != "" {
 			http.Error(w, `{"message":"Internal server error"}`, http.StatusBadGateway)
 			return
@@ -194,6 +200,24 @@ func newPipeline(t *testing.T) *pipeline {
 		_, _ = io.WriteString(w, out.Body)
 	}))
 	return p
+}
+
+// imageTrace returns the trace kept in the new image of a stream event's
+// first record, where the worker writes it.
+func imageTrace(payload []byte) (string, error) {
+	var ev struct {
+		Records []struct {
+			Dynamodb struct {
+				NewImage struct {
+					Trace struct{ S string } `json:"trace"`
+				}
+			} `json:"dynamodb"`
+		}
+	}
+	if err := json.Unmarshal(payload, &ev); err != nil || len(ev.Records) == 0 {
+		return "", fmt.Errorf("not a stream event: %v", err)
+	}
+	return ev.Records[0].Dynamodb.NewImage.Trace.S, nil
 }
 
 // queued is a message on the queue, or an item written: whose, and the trace it carries.
@@ -231,19 +255,19 @@ func (p *pipeline) drain(t *testing.T) {
 		case m := <-p.queue:
 			payload, _ := json.Marshal(map[string]any{"Records": []any{map[string]any{
 				"messageId": uuid.NewString(), "body": m.userID, "attributes": map[string]string{"AWSTraceHeader": m.trace},
-				"eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:" + regionName + ":" + accountID + ":users.fifo"}}})
-			if _, err := p.x.Invoke(ctx, p.worker, payload, invocationTrace(m.trace), m.trace); err != nil {
+				"eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:" + stack.Region + ":" + stack.Account + ":users.fifo"}}})
+			if _, err := p.x.Invoke(ctx, p.worker, payload, traceheader.Invocation(m.trace), m.trace); err != nil {
 				t.Fatal(err)
 			}
 			p.writes <- m
 		case m := <-p.writes:
-			recs := []lambdaStreamRecord{{EventName: "INSERT", EventSource: "aws:dynamodb",
-				EventSourceARN: "arn:aws:dynamodb:" + regionName + ":" + accountID + ":table/users/stream/1",
-				Dynamodb: map[string]any{"NewImage": map[string]any{
+			recs := []map[string]any{{"eventName": "INSERT", "eventSource": "aws:dynamodb",
+				"eventSourceARN": "arn:aws:dynamodb:" + stack.Region + ":" + stack.Account + ":table/users/stream/1",
+				"dynamodb": map[string]any{"NewImage": map[string]any{
 					"id": map[string]any{"S": m.userID}, "trace": map[string]any{"S": m.trace}}}}}
 			payload, _ := json.Marshal(map[string]any{"Records": recs})
-			up := streamUpstream(recs)
-			if _, err := p.x.Invoke(ctx, p.stream, payload, invocationTrace(up), up); err != nil {
+			// The stream's poller joins the trace kept in the item (see eventsource).
+			if _, err := p.x.Invoke(ctx, p.stream, payload, traceheader.Invocation(m.trace), m.trace); err != nil {
 				t.Fatal(err)
 			}
 		default:
@@ -282,8 +306,15 @@ func (p *pipeline) scenario(t *testing.T) string {
 	return created.UserID
 }
 
-// waitFor returns once cond holds, checking it each time x stores a segment.
-func waitForSegments(t *testing.T, x *XRay, what string, cond func() bool) {
+// changes returns a channel that is closed when the next segment is stored.
+func (x *Daemon) changes() <-chan struct{} {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.changed
+}
+
+// waitForSegments returns once cond holds, checking it each time x stores a segment.
+func waitForSegments(t *testing.T, x *Daemon, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.After(3 * time.Second)
 	for {
@@ -456,7 +487,7 @@ func TestXRay(t *testing.T) {
 // on its own with a nested one, an in-progress segment then its completion,
 // and datagrams that are not segment documents.
 func TestXRayDatagrams(t *testing.T) {
-	x, err := NewXRay()
+	x, err := NewDaemon()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -467,7 +498,7 @@ func TestXRayDatagrams(t *testing.T) {
 	}
 	defer conn.Close()
 	const header = `{"format": "json", "version": 1}` + "\n"
-	id := newTraceID()
+	id := traceheader.NewTraceID()
 	for _, d := range []string{
 		header + `{"trace_id":"` + id + `","id":"a1","name":"fn","start_time":1,"in_progress":true}`,
 		header + `{"type":"subsegment","trace_id":"` + id + `","parent_id":"a1","id":"b1","name":"apply","start_time":1.1,"end_time":1.3,` +
@@ -501,20 +532,20 @@ func TestXRayDatagrams(t *testing.T) {
 }
 
 func TestXRayKeepsRecentTraces(t *testing.T) {
-	x := &XRay{traces: map[string]*xrayTrace{}, changed: make(chan struct{})}
+	x := &Daemon{traces: map[string]*kept{}, changed: make(chan struct{})}
 	var ids []string
-	for i := range xrayMaxTraces + 1 {
-		ids = append(ids, newTraceID())
-		x.Segment(Segment{ID: newSegmentID(), TraceID: ids[i], Name: "fn", StartTime: float64(i), EndTime: float64(i) + 1})
+	for i := range maxTraces + 1 {
+		ids = append(ids, traceheader.NewTraceID())
+		x.Segment(Segment{ID: traceheader.NewSegmentID(), TraceID: ids[i], Name: "fn", StartTime: float64(i), EndTime: float64(i) + 1})
 	}
-	if got := len(x.Traces(nil)); got != xrayMaxTraces {
-		t.Errorf("%d traces kept, want %d", got, xrayMaxTraces)
+	if got := len(x.Traces(nil)); got != maxTraces {
+		t.Errorf("%d traces kept, want %d", got, maxTraces)
 	}
 	if _, ok := x.Trace(ids[0]); ok {
 		t.Error("the oldest trace is still kept")
 	}
-	if got := x.Traces(nil)[0].ID; got != ids[xrayMaxTraces] {
-		t.Errorf("the newest trace is %s, want %s", got, ids[xrayMaxTraces])
+	if got := x.Traces(nil)[0].ID; got != ids[maxTraces] {
+		t.Errorf("the newest trace is %s, want %s", got, ids[maxTraces])
 	}
 }
 
@@ -523,13 +554,13 @@ func TestXRayKeepsRecentTraces(t *testing.T) {
 // trace for an invalid one, and hands the gateway a header whose Parent is
 // the stage's segment.
 func TestXRayAPIContinuesTheCallersTrace(t *testing.T) {
-	x := &XRay{traces: map[string]*xrayTrace{}, changed: make(chan struct{})}
+	x := &Daemon{traces: map[string]*kept{}, changed: make(chan struct{})}
 	var handed string
 	api := x.API("api", "dev", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		handed = r.Header.Get("X-Amzn-Trace-Id")
 		w.WriteHeader(http.StatusTooManyRequests)
 	}))
-	root1, root2 := newTraceID(), newTraceID()
+	root1, root2 := traceheader.NewTraceID(), traceheader.NewTraceID()
 	for _, tt := range []struct{ in, root, parent string }{
 		{"Root=" + root1 + ";Parent=53995c3f42cd8ad8;Sampled=1", root1, "53995c3f42cd8ad8"},
 		{"Root=" + root2, root2, ""},
@@ -540,11 +571,11 @@ func TestXRayAPIContinuesTheCallersTrace(t *testing.T) {
 		req.Header.Set("X-Amzn-Trace-Id", tt.in)
 		rec := httptest.NewRecorder()
 		api.ServeHTTP(rec, req)
-		got := traceRoot(handed)
-		if tt.root != "" && got != tt.root || tt.root == "" && (got == "" || got == traceRoot(tt.in)) {
+		got := traceheader.Root(handed)
+		if tt.root != "" && got != tt.root || tt.root == "" && (got == "" || got == traceheader.Root(tt.in)) {
 			t.Errorf("%q: handed on %q", tt.in, handed)
 		}
-		if traceRoot(rec.Header().Get("X-Amzn-Trace-Id")) != got {
+		if traceheader.Root(rec.Header().Get("X-Amzn-Trace-Id")) != got {
 			t.Errorf("%q: answered %q, handed on %q", tt.in, rec.Header().Get("X-Amzn-Trace-Id"), handed)
 		}
 		tr, ok := x.Trace(got)
@@ -552,7 +583,7 @@ func TestXRayAPIContinuesTheCallersTrace(t *testing.T) {
 			t.Fatalf("%q: trace %+v", tt.in, tr)
 		}
 		s := tr.Segments[0]
-		if s.ID != traceParent(handed) || s.ParentID != tt.parent || s.Name != "api/dev" || s.Origin != OriginAPIGateway {
+		if s.ID != traceheader.Parent(handed) || s.ParentID != tt.parent || s.Name != "api/dev" || s.Origin != OriginAPIGateway {
 			t.Errorf("%q: segment %+v, handed on %q", tt.in, s, handed)
 		}
 		if !s.Error || !s.Throttle || s.Fault || s.HTTP.Response.Status != 429 || strings.Contains(s.HTTP.Request.URL, "secret") {
@@ -562,7 +593,7 @@ func TestXRayAPIContinuesTheCallersTrace(t *testing.T) {
 }
 
 func TestXRayNil(t *testing.T) {
-	var x *XRay
+	var x *Daemon
 	fn := &fakeFunction{name: "F", handle: func(context.Context, []byte) (int, string, error) { return 200, "", nil }}
 	if _, err := x.Invoke(context.Background(), fn, nil, "", ""); err != nil {
 		t.Fatal(err)
@@ -575,5 +606,30 @@ func TestXRayNil(t *testing.T) {
 	x.API("api", "dev", http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/dev/", nil))
 	if rec.Code != http.StatusNotFound || rec.Header().Get("X-Amzn-Trace-Id") != "" {
 		t.Errorf("a nil XRay's API answered %d with trace %q", rec.Code, rec.Header().Get("X-Amzn-Trace-Id"))
+	}
+}
+
+// TestTraced invokes a function bound to the daemon, as the gateway and the
+// event source mappings do: the segment is recorded below upstream's parent.
+func TestTraced(t *testing.T) {
+	x := &Daemon{traces: map[string]*kept{}, changed: make(chan struct{})}
+	fn := x.Traced(&fakeFunction{name: "F", handle: func(context.Context, []byte) (int, string, error) { return 200, "", nil }})
+	upstream := "Root=" + traceheader.NewTraceID() + ";Parent=53995c3f42cd8ad8;Sampled=1"
+	invocation := traceheader.Invocation(upstream)
+	if _, err := fn.Invoke(context.Background(), nil, invocation, upstream); err != nil {
+		t.Fatal(err)
+	}
+	tr, ok := x.Trace(traceheader.Root(upstream))
+	if !ok || len(tr.Segments) == 0 {
+		t.Fatalf("no trace: %+v", tr)
+	}
+	s := tr.Segments[0]
+	if s.Name != "F" || s.ID != traceheader.Parent(invocation) || s.ParentID != "53995c3f42cd8ad8" || s.Origin != OriginLambda {
+		t.Errorf("segment %+v", s)
+	}
+	var nilDaemon *Daemon
+	if _, err := nilDaemon.Traced(&fakeFunction{name: "F", handle: func(context.Context, []byte) (int, string, error) { return 200, "", nil }}).
+		Invoke(context.Background(), nil, invocation, upstream); err != nil {
+		t.Errorf("untraced: %v", err)
 	}
 }

@@ -93,7 +93,7 @@ chaos: tools build
 ## (go.dev/issue/75804, fixed in Go 1.27); a count has no deadline to race.
 FUZZTIME ?= 100000x
 fuzz:
-	@for t in ./functions/ingest:FuzzDecodeInput ./functions/ingest:FuzzDecodePatch ./shared/signed:FuzzOpen \
+	@for t in ./shared/users:FuzzDecodeInput ./shared/users:FuzzDecodePatch ./shared/signed:FuzzOpen \
 	          ./shared/dynamo:FuzzStartKey ./functions/authorizer:FuzzParse ./shared/queue/envelope:FuzzDecode \
 	          ./shared/users:FuzzValidID; do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg, $(FUZZTIME))"; \

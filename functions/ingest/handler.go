@@ -323,13 +323,13 @@ func (h *handler) decode(req *events.APIGatewayProxyRequest, cmd *users.Command)
 		if mt != "application/merge-patch+json" && mt != "application/json" {
 			return unsupported("a PATCH body must be application/merge-patch+json")
 		}
-		cmd.Patch, err = decodePatch(body)
+		cmd.Patch, err = users.DecodePatch(body)
 		return err
 	}
 	if mt != "application/json" {
 		return unsupported("the body must be application/json")
 	}
-	cmd.Input, err = decodeInput(body)
+	cmd.Input, err = users.DecodeInput(body)
 	return err
 }
 

@@ -52,7 +52,7 @@ func Encode(cmd users.Command) ([]byte, error) {
 		in := cmd.Input
 		env.Payload, err = json.Marshal(input{Name: in.Name, Email: in.Email, Phone: in.Phone, Age: in.Age})
 	case users.PatchOp:
-		env.Payload, err = encodePatch(cmd.Patch)
+		env.Payload, err = users.EncodePatch(cmd.Patch)
 	case users.Delete:
 	default:
 		return nil, fmt.Errorf("encode command: unknown operation %q", cmd.Op)
@@ -61,41 +61,6 @@ func Encode(cmd users.Command) ([]byte, error) {
 		return nil, fmt.Errorf("encode command: %w", err)
 	}
 	return json.Marshal(env)
-}
-
-// encodePatch writes p as a JSON merge patch: removals as null.
-func encodePatch(p users.Patch) ([]byte, error) {
-	m := map[string]any{}
-	if p.Name != nil {
-		m["name"] = *p.Name
-	}
-	if p.Email != nil {
-		m["email"] = *p.Email
-	}
-	if p.Phone != nil {
-		m["phone"] = nullIfZero(*p.Phone)
-	}
-	if p.Age != nil {
-		m["age"] = nullIfZero(*p.Age)
-	}
-	return json.Marshal(m)
-}
-
-func nullIfZero[T comparable](v T) any {
-	var zero T
-	if v == zero {
-		return nil
-	}
-	return v
-}
-
-// patch is a merge patch as the envelope holds it; a json.RawMessage of
-// "null" tells a removal from an absent field.
-type patch struct {
-	Name  json.RawMessage `json:"name"`
-	Email json.RawMessage `json:"email"`
-	Phone json.RawMessage `json:"phone"`
-	Age   json.RawMessage `json:"age"`
 }
 
 // Decode returns the command in a message body. A body that is not an
@@ -131,10 +96,7 @@ func Decode(body []byte) (users.Command, error) {
 			err = cmd.Input.Validate()
 		}
 	case users.PatchOp:
-		cmd.Patch, err = decodePatch(env.Payload)
-		if err == nil {
-			err = cmd.Patch.Validate()
-		}
+		cmd.Patch, err = users.DecodePatch(env.Payload)
 	case users.Delete:
 		if len(env.Payload) != 0 && string(env.Payload) != "null" {
 			err = errors.New("a delete has no payload")
@@ -145,42 +107,6 @@ func Decode(body []byte) (users.Command, error) {
 	}
 	return cmd, nil
 }
-
-func decodePatch(b []byte) (users.Patch, error) {
-	var raw patch
-	if err := strictUnmarshal(b, &raw); err != nil {
-		return users.Patch{}, err
-	}
-	var p users.Patch
-	for _, f := range []struct {
-		name     string
-		raw      json.RawMessage
-		dst      **string
-		required bool
-	}{{"name", raw.Name, &p.Name, true}, {"email", raw.Email, &p.Email, true}, {"phone", raw.Phone, &p.Phone, false}} {
-		if f.raw == nil {
-			continue
-		}
-		*f.dst = new(string)
-		if isNull(f.raw) && !f.required {
-			continue
-		}
-		if err := json.Unmarshal(f.raw, *f.dst); err != nil || isNull(f.raw) || **f.dst == "" && !f.required {
-			return users.Patch{}, fmt.Errorf("%s must be a string", f.name)
-		}
-	}
-	if raw.Age != nil {
-		p.Age = new(int)
-		if !isNull(raw.Age) {
-			if err := json.Unmarshal(raw.Age, p.Age); err != nil || *p.Age == 0 {
-				return users.Patch{}, errors.New("age must be an integer or null")
-			}
-		}
-	}
-	return p, nil
-}
-
-func isNull(b json.RawMessage) bool { return string(bytes.TrimSpace(b)) == "null" }
 
 func strictUnmarshal(b []byte, v any) error {
 	if len(b) == 0 {

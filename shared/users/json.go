@@ -1,4 +1,7 @@
-package main
+package users
+
+// The JSON forms of Input and Patch: the request bodies of the API and the
+// payloads of the write queue, decoded by one codec.
 
 import (
 	"bytes"
@@ -9,8 +12,6 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/usersapi/usersapi/shared/users"
 )
 
 // Decoding is by hand over json.RawMessage, not by encoding/json into a
@@ -24,7 +25,7 @@ var readOnly = map[string]bool{"id": true, "version": true, "createdAt": true, "
 // object splits a body into its members, or says why it is not a JSON object.
 func object(body []byte) (map[string]json.RawMessage, error) {
 	if !utf8.Valid(body) {
-		return nil, users.Errorf(users.Invalid, "the body is not valid UTF-8")
+		return nil, Errorf(Invalid, "the body is not valid UTF-8")
 	}
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
@@ -32,40 +33,31 @@ func object(body []byte) (map[string]json.RawMessage, error) {
 	if err := d.Decode(&m); err != nil {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) || bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
-			return nil, users.Errorf(users.Invalid, "the body must be a JSON object")
+			return nil, Errorf(Invalid, "the body must be a JSON object")
 		}
-		return nil, users.Errorf(users.Invalid, "the body is not valid JSON")
+		return nil, Errorf(Invalid, "the body is not valid JSON")
 	}
 	if m == nil {
-		return nil, users.Errorf(users.Invalid, "the body must be a JSON object")
+		return nil, Errorf(Invalid, "the body must be a JSON object")
 	}
 	if _, err := d.Token(); err != io.EOF {
-		return nil, users.Errorf(users.Invalid, "the body is not valid JSON: data after the object")
+		return nil, Errorf(Invalid, "the body is not valid JSON: data after the object")
 	}
 	return m, nil
 }
 
-// fields checks that m has only the fields a client may send.
-func unknownFields(m map[string]json.RawMessage) []users.FieldError {
-	var fs []users.FieldError
+// unknownFields checks that m has only the fields a client may send.
+func unknownFields(m map[string]json.RawMessage) []FieldError {
+	var fs []FieldError
 	for k := range m {
 		switch {
 		case readOnly[k]:
-			fs = append(fs, users.FieldError{Field: k, Reason: "is set by the server and cannot be sent"})
-		case !isField(k):
-			fs = append(fs, users.FieldError{Field: k, Reason: "is not a field of a user"})
+			fs = append(fs, FieldError{Field: k, Reason: "is set by the server and cannot be sent"})
+		case !slices.Contains(Fields, k):
+			fs = append(fs, FieldError{Field: k, Reason: "is not a field of a user"})
 		}
 	}
 	return fs
-}
-
-func isField(k string) bool {
-	for _, f := range users.Fields {
-		if f == k {
-			return true
-		}
-	}
-	return false
 }
 
 func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
@@ -94,14 +86,15 @@ func integer(v json.RawMessage) (int, bool) {
 	return int(f), true
 }
 
-// decodeInput decodes and validates the body of a POST or a PUT.
-func decodeInput(body []byte) (users.Input, error) {
+// DecodeInput decodes and validates a user as JSON (the body of a POST or a
+// PUT): an Invalid *Error names every refused field with its reason.
+func DecodeInput(body []byte) (Input, error) {
 	m, err := object(body)
 	if err != nil {
-		return users.Input{}, err
+		return Input{}, err
 	}
 	fs := unknownFields(m)
-	var in users.Input
+	var in Input
 	var ok bool
 	for _, f := range []struct {
 		name string
@@ -110,38 +103,39 @@ func decodeInput(body []byte) (users.Input, error) {
 		v, present := m[f.name]
 		switch {
 		case !present:
-			fs = append(fs, users.FieldError{Field: f.name, Reason: "is required"})
+			fs = append(fs, FieldError{Field: f.name, Reason: "is required"})
 		case isNull(v):
-			fs = append(fs, users.FieldError{Field: f.name, Reason: "must not be null"})
+			fs = append(fs, FieldError{Field: f.name, Reason: "must not be null"})
 		default:
 			if *f.dst, ok = str(v); !ok {
-				fs = append(fs, users.FieldError{Field: f.name, Reason: "must be a string"})
+				fs = append(fs, FieldError{Field: f.name, Reason: "must be a string"})
 			}
 		}
 	}
 	if v, present := m["phone"]; present {
 		if in.Phone, ok = str(v); !ok || in.Phone == "" {
-			fs = append(fs, users.FieldError{Field: "phone", Reason: "must be a string of exactly 10 digits"})
+			fs = append(fs, FieldError{Field: "phone", Reason: "must be a string of exactly 10 digits"})
 		}
 	}
 	if v, present := m["age"]; present {
 		if in.Age, ok = integer(v); !ok || in.Age == 0 {
-			fs = append(fs, users.FieldError{Field: "age", Reason: "must be an integer from 18 to 120"})
+			fs = append(fs, FieldError{Field: "age", Reason: "must be an integer from 18 to 120"})
 			in.Age = 0
 		}
 	}
 	return in, merge(fs, in.Validate())
 }
 
-// decodePatch decodes and validates a JSON merge patch (RFC 7396) of a user:
-// null removes an optional field and is refused for a required one.
-func decodePatch(body []byte) (users.Patch, error) {
+// DecodePatch decodes and validates a JSON merge patch (RFC 7396) of a user:
+// null removes an optional field and is refused for a required one. An
+// Invalid *Error names every refused field with its reason.
+func DecodePatch(body []byte) (Patch, error) {
 	m, err := object(body)
 	if err != nil {
-		return users.Patch{}, err
+		return Patch{}, err
 	}
 	fs := unknownFields(m)
-	var p users.Patch
+	var p Patch
 	for _, f := range []struct {
 		name string
 		dst  **string
@@ -153,9 +147,9 @@ func decodePatch(body []byte) (users.Patch, error) {
 		s, ok := str(v)
 		switch {
 		case isNull(v):
-			fs = append(fs, users.FieldError{Field: f.name, Reason: "is required and cannot be removed"})
+			fs = append(fs, FieldError{Field: f.name, Reason: "is required and cannot be removed"})
 		case !ok:
-			fs = append(fs, users.FieldError{Field: f.name, Reason: "must be a string"})
+			fs = append(fs, FieldError{Field: f.name, Reason: "must be a string"})
 		default:
 			*f.dst = &s
 		}
@@ -166,7 +160,7 @@ func decodePatch(body []byte) (users.Patch, error) {
 		case isNull(v):
 			p.Phone = new(string)
 		case !ok || s == "":
-			fs = append(fs, users.FieldError{Field: "phone", Reason: "must be a string of exactly 10 digits, or null"})
+			fs = append(fs, FieldError{Field: "phone", Reason: "must be a string of exactly 10 digits, or null"})
 		default:
 			p.Phone = &s
 		}
@@ -177,7 +171,7 @@ func decodePatch(body []byte) (users.Patch, error) {
 		case isNull(v):
 			p.Age = new(int)
 		case !ok || n == 0:
-			fs = append(fs, users.FieldError{Field: "age", Reason: "must be an integer from 18 to 120, or null"})
+			fs = append(fs, FieldError{Field: "age", Reason: "must be an integer from 18 to 120, or null"})
 		default:
 			p.Age = &n
 		}
@@ -187,11 +181,11 @@ func decodePatch(body []byte) (users.Patch, error) {
 
 // merge adds the rule violations of err to the decoding errors fs, one
 // reason per field.
-func merge(fs []users.FieldError, err error) error {
-	var e *users.Error
+func merge(fs []FieldError, err error) error {
+	var e *Error
 	if errors.As(err, &e) {
 		for _, f := range e.Fields {
-			if !hasField(fs, f.Field) {
+			if !slices.ContainsFunc(fs, func(g FieldError) bool { return g.Field == f.Field }) {
 				fs = append(fs, f)
 			}
 		}
@@ -199,15 +193,33 @@ func merge(fs []users.FieldError, err error) error {
 	if len(fs) == 0 {
 		return nil
 	}
-	slices.SortFunc(fs, func(a, b users.FieldError) int { return strings.Compare(a.Field, b.Field) })
-	return &users.Error{Kind: users.Invalid, Detail: "the request body is not valid", Fields: fs}
+	slices.SortFunc(fs, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
+	return &Error{Kind: Invalid, Detail: "the request body is not valid", Fields: fs}
 }
 
-func hasField(fs []users.FieldError, name string) bool {
-	for _, f := range fs {
-		if f.Field == name {
-			return true
-		}
+// EncodePatch writes p as a JSON merge patch, a removal as null: what
+// DecodePatch reads back as p.
+func EncodePatch(p Patch) ([]byte, error) {
+	m := map[string]any{}
+	if p.Name != nil {
+		m["name"] = *p.Name
 	}
-	return false
+	if p.Email != nil {
+		m["email"] = *p.Email
+	}
+	if p.Phone != nil {
+		m["phone"] = nullIfZero(*p.Phone)
+	}
+	if p.Age != nil {
+		m["age"] = nullIfZero(*p.Age)
+	}
+	return json.Marshal(m)
+}
+
+func nullIfZero[T comparable](v T) any {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return v
 }

@@ -1,6 +1,7 @@
-package main
+package users_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -80,7 +81,7 @@ func TestDecodeInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in, err := decodeInput([]byte(tt.body))
+			in, err := users.DecodeInput([]byte(tt.body))
 			if got := fieldsOf(t, err); got != tt.refused {
 				t.Fatalf("refused %q, want %q (%v)", got, tt.refused, err)
 			}
@@ -118,7 +119,7 @@ func TestDecodePatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := decodePatch([]byte(tt.body))
+			p, err := users.DecodePatch([]byte(tt.body))
 			if got := fieldsOf(t, err); got != tt.refused {
 				t.Fatalf("refused %q, want %q (%v)", got, tt.refused, err)
 			}
@@ -135,7 +136,7 @@ func FuzzDecodeInput(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		in, err := decodeInput(body)
+		in, err := users.DecodeInput(body)
 		if err == nil && in.Validate() != nil {
 			t.Fatalf("accepted an invalid input %+v", in)
 		}
@@ -148,9 +149,26 @@ func FuzzDecodePatch(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		p, err := decodePatch(body)
+		p, err := users.DecodePatch(body)
 		if err == nil && p.Validate() != nil {
 			t.Fatalf("accepted an invalid patch %+v", p)
 		}
 	})
+}
+
+func TestEncodePatch(t *testing.T) {
+	name, phone, age := "Grace", "", 0
+	for _, p := range []users.Patch{{}, {Name: &name}, {Phone: &phone, Age: &age}} {
+		b, err := users.EncodePatch(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := users.DecodePatch(b)
+		if err != nil || !reflect.DeepEqual(back, p) {
+			t.Errorf("%+v encodes as %s, which decodes as %+v, %v", p, b, back, err)
+		}
+	}
+	if b, _ := users.EncodePatch(users.Patch{Phone: &phone, Age: &age}); string(b) != `{"age":null,"phone":null}` {
+		t.Errorf("removals encode as %s", b)
+	}
 }

@@ -131,8 +131,11 @@ func TestObservabilityResources(t *testing.T) {
 			TracingEnabled   bool
 		}
 		_ = s.Decode("UsersApi", &api)
+		// $context.error.messageString comes quoted (it stands unquoted in the format), so
+		// the line is JSON once API Gateway substitutes it, as here.
+		line := strings.ReplaceAll(api.AccessLogSetting.Format, "$context.error.messageString", `"a \"quoted\" message"`)
 		var format map[string]string
-		if err := json.Unmarshal([]byte(api.AccessLogSetting.Format), &format); err != nil || api.AccessLogSetting.DestinationArn == "" {
+		if err := json.Unmarshal([]byte(line), &format); err != nil || api.AccessLogSetting.DestinationArn == "" {
 			t.Errorf("%s: access logs %+v: %v", stage, api.AccessLogSetting, err)
 		}
 		for _, k := range []string{"requestId", "status", "xrayTraceId", "responseLatency", "ip"} {

@@ -24,6 +24,7 @@ import (
 	"github.com/usersapi/usersapi/internal/cloudwatch"
 	"github.com/usersapi/usersapi/internal/emulator"
 	"github.com/usersapi/usersapi/internal/eventbridge"
+	"github.com/usersapi/usersapi/internal/eventsource"
 	"github.com/usersapi/usersapi/internal/runtimeapi"
 	"github.com/usersapi/usersapi/internal/stack"
 	"github.com/usersapi/usersapi/internal/xray"
@@ -232,9 +233,17 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 			break
 		}
 		for name, ev := range fn.Events {
-			if err := c.startMapping(runCtx, id, name, ev, opt, streams); err != nil {
+			p, err := eventsource.New(c.Stack, id, name, ev, c.XRay.Traced(c.Pools[id]),
+				eventsource.Env{SQS: c.SQS, Streams: streams, Log: c.log, RetryDelay: opt.RetryDelay})
+			if err != nil {
 				return nil, err
 			}
+			if p == nil {
+				c.log.Warn("event source not emulated", "function", id, "event", name, "type", ev.Type)
+				continue
+			}
+			c.wg.Add(1)
+			go func() { defer c.wg.Done(); p.Run(runCtx) }()
 		}
 	}
 
@@ -316,70 +325,6 @@ func (c *Cloud) serve(addr string, h http.Handler) (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func (c *Cloud) startMapping(ctx context.Context, fnID, name string, ev stack.Event, opt Options, streams *dynamodbstreams.Client) error {
-	p := ev.Properties
-	num := func(k string, def int) int {
-		if v, ok := p[k].(float64); ok {
-			return int(v)
-		}
-		return def
-	}
-	str := func(k string) string { s, _ := p[k].(string); return s }
-	reportFailures := false
-	if types, ok := p["FunctionResponseTypes"].([]any); ok {
-		for _, t := range types {
-			reportFailures = reportFailures || t == "ReportBatchItemFailures"
-		}
-	}
-	switch ev.Type {
-	case "SQS":
-		q := c.resourceByAttr("Arn", str("Queue"))
-		if q == nil {
-			return fmt.Errorf("%s.%s: queue %s is not in the template", fnID, name, str("Queue"))
-		}
-		pollers := 2
-		if sc, ok := p["ScalingConfig"].(map[string]any); ok {
-			if mc, ok := sc["MaximumConcurrency"].(float64); ok {
-				pollers = min(int(mc), 4)
-			}
-		}
-		qp := &queuePoller{m: QueueMapping{Function: fnID, QueueURL: q.Attr["QueueUrl"], QueueARN: q.Attr["Arn"],
-			BatchSize: num("BatchSize", 10), Window: time.Duration(num("MaximumBatchingWindowInSeconds", 0)) * time.Second,
-			ReportFailures: reportFailures, Pollers: pollers, RetryDelay: opt.RetryDelay}, sqs: c.SQS, pool: c.Pools[fnID], log: c.log, xray: c.XRay}
-		c.wg.Add(1)
-		go func() { defer c.wg.Done(); qp.run(ctx) }()
-	case "DynamoDB":
-		m := StreamMapping{Function: fnID, StreamARN: str("Stream"), StartingPosition: first(str("StartingPosition"), "LATEST"),
-			BatchSize: num("BatchSize", 100), Window: time.Duration(num("MaximumBatchingWindowInSeconds", 0)) * time.Second,
-			Bisect: p["BisectBatchOnFunctionError"] == true, MaxRetries: num("MaximumRetryAttempts", -1),
-			MaxRecordAge: time.Duration(num("MaximumRecordAgeInSeconds", 0)) * time.Second, ReportFailures: reportFailures}
-		if dc, ok := p["DestinationConfig"].(map[string]any); ok {
-			if of, ok := dc["OnFailure"].(map[string]any); ok {
-				if q := c.resourceByAttr("Arn", fmt.Sprint(of["Destination"])); q != nil {
-					m.OnFailureQueue = q.Attr["QueueUrl"]
-				}
-			}
-		}
-		if fc, ok := p["FilterCriteria"].(map[string]any); ok {
-			filters, _ := fc["Filters"].([]any)
-			for _, f := range filters {
-				fm, _ := f.(map[string]any)
-				var pat map[string]any
-				if err := json.Unmarshal([]byte(fmt.Sprint(fm["Pattern"])), &pat); err != nil {
-					return fmt.Errorf("%s.%s: filter pattern: %w", fnID, name, err)
-				}
-				m.Filters = append(m.Filters, pat)
-			}
-		}
-		sp := &streamPoller{m: m, streams: streams, sqs: c.SQS, pool: c.Pools[fnID], log: c.log, xray: c.XRay}
-		c.wg.Add(1)
-		go func() { defer c.wg.Done(); sp.run(ctx) }()
-	default:
-		c.log.Warn("event source not emulated", "function", fnID, "event", name, "type", ev.Type)
-	}
-	return nil
-}
-
 func first(vs ...string) string {
 	for _, v := range vs {
 		if v != "" {
@@ -387,15 +332,6 @@ func first(vs ...string) string {
 		}
 	}
 	return ""
-}
-
-func (c *Cloud) resourceByAttr(attr, value string) *stack.Resource {
-	for _, r := range c.Stack.Resources {
-		if r.Attr[attr] == value {
-			return r
-		}
-	}
-	return nil
 }
 
 // apiKeys returns the template's API keys with their usage plans. A key

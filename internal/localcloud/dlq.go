@@ -31,12 +31,8 @@ func (c *Cloud) deadLetterQueues() map[string]string {
 		if c.Stack.Decode(src, &p) != nil || p.RedrivePolicy == nil {
 			continue
 		}
-		if dlq := c.resourceByAttr("Arn", fmt.Sprint(p.RedrivePolicy["deadLetterTargetArn"])); dlq != nil {
-			for id, r := range c.Stack.Resources {
-				if r == dlq {
-					out[id] = src
-				}
-			}
+		if id, dlq := c.Stack.ByAttr("Arn", fmt.Sprint(p.RedrivePolicy["deadLetterTargetArn"])); dlq != nil {
+			out[id] = src
 		}
 	}
 	return out

@@ -304,6 +304,17 @@ func (s *Stack) IDs(typ string) []string {
 	return ids
 }
 
+// ByAttr returns the resource whose attribute attr (as Fn::GetAtt returns
+// it: "Arn", "QueueUrl"...) is value, and its logical id; nil when none is.
+func (s *Stack) ByAttr(attr, value string) (string, *Resource) {
+	for id, r := range s.Resources {
+		if r.Attr[attr] == value {
+			return id, r
+		}
+	}
+	return "", nil
+}
+
 // ResolveDocument resolves the intrinsic functions in a document that the
 // template includes (api/openapi.yaml through AWS::Include) against this
 // stack, as CloudFormation does when it includes it.

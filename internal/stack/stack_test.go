@@ -21,6 +21,12 @@ func TestLoadTemplate(t *testing.T) {
 			t.Errorf("%s named %+v, want %s", id, r, name)
 		}
 	}
+	if id, r := s.ByAttr("Arn", s.Resources["WriteDLQ"].Attr["Arn"]); id != "WriteDLQ" || r != s.Resources["WriteDLQ"] {
+		t.Errorf("ByAttr(Arn of WriteDLQ) = %s, %+v", id, r)
+	}
+	if id, r := s.ByAttr("Arn", "arn:aws:sqs:nowhere"); id != "" || r != nil {
+		t.Errorf("ByAttr(an unknown ARN) = %s, %+v", id, r)
+	}
 	fns, err := s.Functions()
 	if err != nil {
 		t.Fatal(err)

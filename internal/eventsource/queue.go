@@ -1,4 +1,4 @@
-package localcloud
+package eventsource
 
 import (
 	"context"
@@ -14,9 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/usersapi/usersapi/internal/runtimeapi"
+	"github.com/usersapi/usersapi/internal/stack"
 	"github.com/usersapi/usersapi/internal/traceheader"
-	"github.com/usersapi/usersapi/internal/xray"
 )
 
 // QueueMapping is an SQS event source mapping of the template.
@@ -39,14 +38,14 @@ type QueueMapping struct {
 // the rest to be received again, until the queue's redrive policy moves them
 // to the dead-letter queue.
 type queuePoller struct {
-	m    QueueMapping
-	sqs  *sqs.Client
-	pool *runtimeapi.Pool
-	log  *slog.Logger
-	xray *xray.Daemon
+	m   QueueMapping
+	sqs *sqs.Client
+	fn  Function
+	log *slog.Logger
 }
 
-func (p *queuePoller) run(ctx context.Context) {
+// Run polls until ctx ends.
+func (p *queuePoller) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for range max(p.m.Pollers, 1) {
 		wg.Add(1)
@@ -120,7 +119,7 @@ func (p *queuePoller) invoke(ctx context.Context, msgs []types.Message) map[stri
 		}
 	}
 	payload, _ := json.Marshal(map[string]any{"Records": recs})
-	res, err := p.xray.Invoke(context.WithoutCancel(ctx), p.pool, payload, traceheader.Invocation(trace), trace)
+	res, err := p.fn.Invoke(context.WithoutCancel(ctx), payload, traceheader.Invocation(trace), trace)
 	if err != nil || res.FunctionError != "" {
 		return all()
 	}
@@ -162,6 +161,6 @@ func (p *queuePoller) record(m types.Message) map[string]any {
 	return map[string]any{
 		"messageId": aws.ToString(m.MessageId), "receiptHandle": aws.ToString(m.ReceiptHandle), "body": aws.ToString(m.Body),
 		"attributes": attrs, "messageAttributes": mattrs, "md5OfBody": hex.EncodeToString(sum[:]),
-		"eventSource": "aws:sqs", "eventSourceARN": p.m.QueueARN, "awsRegion": regionName,
+		"eventSource": "aws:sqs", "eventSourceARN": p.m.QueueARN, "awsRegion": stack.Region,
 	}
 }

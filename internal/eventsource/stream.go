@@ -1,4 +1,4 @@
-package localcloud
+package eventsource
 
 import (
 	"context"
@@ -17,9 +17,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/usersapi/usersapi/internal/eventpattern"
-	"github.com/usersapi/usersapi/internal/runtimeapi"
+	"github.com/usersapi/usersapi/internal/stack"
 	"github.com/usersapi/usersapi/internal/traceheader"
-	"github.com/usersapi/usersapi/internal/xray"
 )
 
 // StreamMapping is a DynamoDB event source mapping of the template.
@@ -45,14 +44,14 @@ type streamPoller struct {
 	m       StreamMapping
 	streams *dynamodbstreams.Client
 	sqs     *sqs.Client
-	pool    *runtimeapi.Pool
+	fn      Function
 	log     *slog.Logger
-	xray    *xray.Daemon
 	mu      sync.Mutex
 	shards  map[string]bool
 }
 
-func (p *streamPoller) run(ctx context.Context) {
+// Run reads the stream until ctx ends.
+func (p *streamPoller) Run(ctx context.Context) {
 	p.shards = map[string]bool{}
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -217,7 +216,7 @@ func (p *streamPoller) invoke(ctx context.Context, batch []st.Record) (int, stri
 	}
 	payload, _ := json.Marshal(map[string]any{"Records": recs})
 	upstream := streamUpstream(recs)
-	res, err := p.xray.Invoke(ctx, p.pool, payload, traceheader.Invocation(upstream), upstream)
+	res, err := p.fn.Invoke(ctx, payload, traceheader.Invocation(upstream), upstream)
 	if err != nil {
 		return 0, err.Error()
 	}
@@ -315,7 +314,7 @@ func lambdaRecord(r st.Record, streamARN string) lambdaStreamRecord {
 		ddb["OldImage"] = imageJSON(d.OldImage)
 	}
 	out := lambdaStreamRecord{EventID: aws.ToString(r.EventID), EventName: string(r.EventName), EventVersion: "1.1",
-		EventSource: "aws:dynamodb", AWSRegion: regionName, Dynamodb: ddb, EventSourceARN: streamARN}
+		EventSource: "aws:dynamodb", AWSRegion: stack.Region, Dynamodb: ddb, EventSourceARN: streamARN}
 	if r.UserIdentity != nil {
 		out.UserIdentity = map[string]any{"type": aws.ToString(r.UserIdentity.Type), "principalId": aws.ToString(r.UserIdentity.PrincipalId)}
 	}
@@ -382,5 +381,5 @@ func streamUpstream(recs []lambdaStreamRecord) string {
 }
 
 func functionARN(name string) string {
-	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", regionName, accountID, name)
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", stack.Region, stack.Account, name)
 }

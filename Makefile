@@ -40,8 +40,20 @@ build: docs-assets
 lambda: tools
 	sam build
 
+# docs-assets-if-installed: the same copy when `make tools` has run, and a note when it has
+# not. `sam build` in a fresh clone must work (a SAM user runs it first): the docs function
+# then builds without Swagger UI's files and answers GET /docs with 503 (its README says
+# so); /openapi.json is served either way. Run `make tools` and build again for the page.
+.PHONY: docs-assets-if-installed
+docs-assets-if-installed:
+	@if test -e $(SWAGGER_UI)/swagger-ui-bundle.js; then \
+	  cp $(addprefix $(SWAGGER_UI)/,$(DOCS_ASSETS)) functions/docs/assets/; \
+	else \
+	  echo "build-DocsFunction: no swagger-ui-dist in $(SWAGGER_UI); GET /docs will answer 503 (make tools, then build again, for the page)" >&2; \
+	fi
+
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
-build-DocsFunction: docs-assets
+build-DocsFunction: docs-assets-if-installed
 build-ReadFunction build-IngestFunction build-WorkerFunction build-StreamFunction build-AuthorizerFunction build-DocsFunction:
 	$(eval fn := $(shell echo $(@:build-%Function=%) | tr A-Z a-z))
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(fn)

@@ -6,7 +6,9 @@
 package main
 
 import (
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -26,3 +28,44 @@ func main() {
 	h := &handler{tokens: newVerifier(cfg, newKeySet(cfg.jwksURL, log), time.Now), log: log, metrics: metrics.New(os.Stdout, os.Getenv("STAGE"))}
 	lambda.Start(h.Handle)
 }
+
+// config is the authorizer's environment, read once at init.
+type config struct {
+	jwksURL     string   // JWKS_URL: the issuer's JWK Set
+	issuer      string   // ISSUER: the iss every token must have
+	audience    string   // AUDIENCE: an aud that admits a token
+	clientIDs   []string // CLIENT_ID: comma list of clients whose access tokens (no aud) are admitted
+	scopePrefix string   // SCOPE_PREFIX: the resource server identifier before the scopes, optional
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		jwksURL:     getenv("JWKS_URL"),
+		issuer:      getenv("ISSUER"),
+		audience:    strings.TrimSpace(getenv("AUDIENCE")),
+		scopePrefix: strings.TrimSpace(getenv("SCOPE_PREFIX")),
+	}
+	for id := range strings.SplitSeq(getenv("CLIENT_ID"), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			c.clientIDs = append(c.clientIDs, id)
+		}
+	}
+	if c.jwksURL == "" || c.issuer == "" {
+		return config{}, errMissing("JWKS_URL and ISSUER")
+	}
+	if c.audience == "" && c.clientIDs == nil {
+		return config{}, errMissing("AUDIENCE or CLIENT_ID")
+	}
+	u, err := url.Parse(c.jwksURL)
+	if err != nil {
+		return config{}, err
+	}
+	if err := checkURL(u); err != nil {
+		return config{}, err
+	}
+	return c, nil
+}
+
+type errMissing string
+
+func (e errMissing) Error() string { return string(e) + " must be set" }

@@ -7,10 +7,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/usersapi/usersapi/shared/apigw"
+	"github.com/usersapi/usersapi/shared/awsenv"
 	"github.com/usersapi/usersapi/shared/dynamo"
 	"github.com/usersapi/usersapi/shared/requestid"
+	"github.com/usersapi/usersapi/shared/signed"
 	"github.com/usersapi/usersapi/shared/trace"
 )
 
@@ -26,3 +29,30 @@ func main() {
 		ids: requestid.NewIssuer(cfg.key), log: log, now: time.Now, cors: apigw.NewCORS(cfg.cors)}
 	lambda.Start(h.Handle)
 }
+
+// config is the read function's environment, read once at init.
+type config struct {
+	usersTable, requestsTable string
+	key                       signed.Key
+	cors                      string     // ALLOWED_ORIGINS
+	aws                       aws.Config // traced (awsenv.Load)
+	dynamodb                  *string    // endpoint override, local runs only
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{usersTable: getenv("USERS_TABLE"), requestsTable: getenv("REQUESTS_TABLE"), cors: getenv("ALLOWED_ORIGINS")}
+	if c.usersTable == "" || c.requestsTable == "" {
+		return config{}, errMissing("USERS_TABLE and REQUESTS_TABLE")
+	}
+	var err error
+	if c.key, err = signed.NewKey(getenv("SIGNING_KEY")); err != nil {
+		return config{}, err
+	}
+	c.aws, err = awsenv.Load(getenv)
+	c.dynamodb = awsenv.Endpoint(getenv, "DYNAMODB")
+	return c, err
+}
+
+type errMissing string
+
+func (e errMissing) Error() string { return string(e) + " must be set" }

@@ -6,7 +6,9 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/usersapi/usersapi/shared/awsenv"
 	"github.com/usersapi/usersapi/shared/bus"
 	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/trace"
@@ -23,3 +25,26 @@ func main() {
 	h := &handler{bus: events, log: log, metrics: metrics.New(os.Stdout, cfg.stage)}
 	lambda.Start(h.Handle)
 }
+
+// config is the stream function's environment, read once at init.
+type config struct {
+	bus, source string     // EVENT_BUS, EVENT_SOURCE: where the change events go, and their source
+	stage       string     // STAGE
+	aws         aws.Config // traced (awsenv.Load)
+	eventbridge *string    // endpoint override, local runs only
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{bus: getenv("EVENT_BUS"), source: getenv("EVENT_SOURCE"), stage: getenv("STAGE")}
+	if c.bus == "" || c.source == "" {
+		return config{}, errMissing("EVENT_BUS and EVENT_SOURCE")
+	}
+	var err error
+	c.aws, err = awsenv.Load(getenv)
+	c.eventbridge = awsenv.Endpoint(getenv, "EVENTBRIDGE")
+	return c, err
+}
+
+type errMissing string
+
+func (e errMissing) Error() string { return string(e) + " must be set" }

@@ -1,16 +1,18 @@
 package localcloud
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/usersapi/usersapi/internal/apigateway"
 	"github.com/usersapi/usersapi/internal/cloudwatch"
 	"github.com/usersapi/usersapi/internal/emulator"
 	"github.com/usersapi/usersapi/internal/eventbridge"
@@ -43,10 +46,12 @@ type Options struct {
 	DataDir  string // keep the emulators' data here; default: in memory
 	Log      io.Writer
 	Document []byte // the OpenAPI document; default: api/openapi.yaml under Root
-	// RetryDelay is how soon a failed SQS message is received again (see QueueMapping).
+	// RetryDelay is how soon a failed SQS message is received again (see eventsource.QueueMapping).
 	RetryDelay time.Duration
 	// ExtraEnv is added to every function's environment (tests use it).
 	ExtraEnv map[string]string
+	// ExtraAPIKeys are accepted besides the template's keys (tests use it).
+	ExtraAPIKeys []*apigateway.APIKey
 	// Timeouts overrides functions' timeouts, by logical id (tests use it).
 	Timeouts map[string]time.Duration
 	// NoMappings leaves the event source mappings off (invoke runs one function once).
@@ -63,126 +68,163 @@ type Cloud struct {
 	DynamoDB *dynamodb.Client
 	SQS      *sqs.Client
 	Pools    map[string]*runtimeapi.Pool // by logical id
-	Gateway  *Gateway
-	Issuer   *Issuer             // signs development tokens; the authorizer trusts it
-	APIKeys  []*APIKey           // the template's API keys, with their local values
-	XRay     *xray.Daemon        // the X-Ray daemon: the functions' subsegments, the services' segments
-	Metrics  *cloudwatch.Metrics // the functions' embedded-format metrics, as CloudWatch would extract them
+	Gateway  *apigateway.Gateway
+	Issuer   *Issuer              // signs development tokens; the authorizer trusts it
+	APIKeys  []*apigateway.APIKey // the template's API keys, with their local values
+	XRay     *xray.Daemon         // the X-Ray daemon: the functions' subsegments, the services' segments
+	Metrics  *cloudwatch.Metrics  // the functions' embedded-format metrics, as CloudWatch would extract them
 
+	opt       Options
 	log       *slog.Logger
-	logOut    io.Writer
+	streams   *dynamodbstreams.Client
 	emulators []*emulator.Server
+	apiLn     net.Listener // the API's, taken before the functions start: the authorizer must know where the JWKS is
 	servers   []*http.Server
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
-	endpoints map[string]string
+	endpoints map[string]string // by service, as AWS_ENDPOINT_URL_<service> names them
 }
 
 // Start brings the whole pipeline up and returns once it serves.
 func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
-	if opt.Root == "" {
-		if opt.Root, err = FindRoot(); err != nil {
-			return nil, err
-		}
+	if opt, err = opt.withDefaults(); err != nil {
+		return nil, err
 	}
-	if opt.Stage == "" {
-		opt.Stage = "dev"
-	}
-	if opt.BinDir == "" {
-		opt.BinDir = filepath.Join(opt.Root, "bin")
-	}
-	if opt.Addr == "" {
-		opt.Addr = "127.0.0.1:0"
-	}
-	if opt.Log == nil {
-		opt.Log = os.Stderr
-	}
-	// Functions, pollers and the gateway all write to it at once.
-	opt.Log = &lockedWriter{w: opt.Log}
-	if opt.RetryDelay == 0 {
-		opt.RetryDelay = time.Second
-	}
-	if opt.Document == nil {
-		if opt.Document, err = os.ReadFile(filepath.Join(opt.Root, "api", "openapi.yaml")); err != nil {
-			return nil, err
-		}
-	}
-	log := slog.New(slog.NewTextHandler(opt.Log, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	c = &Cloud{log: log, logOut: opt.Log, cancel: cancel, Pools: map[string]*runtimeapi.Pool{}, endpoints: map[string]string{},
+	c = &Cloud{opt: opt, cancel: cancel, Pools: map[string]*runtimeapi.Pool{}, endpoints: map[string]string{},
+		log:     slog.New(slog.NewTextHandler(opt.Log, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Metrics: cloudwatch.NewMetrics()}
 	defer func() {
 		if err != nil {
 			c.Close()
 		}
 	}()
+	if err := c.startEmulators(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.deployStack(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.startBus(); err != nil {
+		return nil, err
+	}
+	if c.XRay, err = xray.NewDaemon(); err != nil {
+		return nil, err
+	}
+	if err := c.listen(); err != nil {
+		return nil, err
+	}
+	if err := c.startFunctions(); err != nil {
+		return nil, err
+	}
+	if err := c.startMappings(runCtx); err != nil {
+		return nil, err
+	}
+	if err := c.startGateway(); err != nil {
+		return nil, err
+	}
+	c.serveAPI()
+	return c, nil
+}
 
-	// The emulators.
-	if c.endpoints["DYNAMODB"] = opt.DynamoDBEndpoint; opt.DynamoDBEndpoint == "" {
-		srv, err := emulator.StartDynamoDB(ctx, emulator.Options{DataDir: sub(opt.DataDir, "dynamodb")})
+// withDefaults fills in what opt leaves out.
+func (opt Options) withDefaults() (Options, error) {
+	var err error
+	if opt.Root == "" {
+		if opt.Root, err = FindRoot(); err != nil {
+			return opt, err
+		}
+	}
+	opt.Stage = cmp.Or(opt.Stage, "dev")
+	opt.BinDir = cmp.Or(opt.BinDir, filepath.Join(opt.Root, "bin"))
+	opt.Addr = cmp.Or(opt.Addr, "127.0.0.1:0")
+	if opt.Log == nil {
+		opt.Log = os.Stderr
+	}
+	// Functions, pollers and the gateway all write to it at once.
+	opt.Log = &lockedWriter{w: opt.Log}
+	opt.RetryDelay = cmp.Or(opt.RetryDelay, time.Second)
+	if opt.Document == nil {
+		if opt.Document, err = os.ReadFile(filepath.Join(opt.Root, "api", "openapi.yaml")); err != nil {
+			return opt, err
+		}
+	}
+	return opt, nil
+}
+
+// startEmulators starts DynamoDB Local and the SQS emulator, unless opt
+// names running ones, and makes the clients of both.
+func (c *Cloud) startEmulators(ctx context.Context) error {
+	for _, e := range []struct {
+		service, endpoint string
+		start             func(context.Context, emulator.Options) (*emulator.Server, error)
+		dir               string
+	}{
+		{"DYNAMODB", c.opt.DynamoDBEndpoint, emulator.StartDynamoDB, "dynamodb"},
+		{"SQS", c.opt.SQSEndpoint, emulator.StartSQS, "sqs"},
+	} {
+		if c.endpoints[e.service] = e.endpoint; e.endpoint != "" {
+			continue
+		}
+		srv, err := e.start(ctx, emulator.Options{DataDir: sub(c.opt.DataDir, e.dir)})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		c.emulators = append(c.emulators, srv)
-		c.endpoints["DYNAMODB"] = srv.Endpoint
+		c.endpoints[e.service] = srv.Endpoint
 	}
-	if c.endpoints["SQS"] = opt.SQSEndpoint; opt.SQSEndpoint == "" {
-		srv, err := emulator.StartSQS(ctx, emulator.Options{DataDir: sub(opt.DataDir, "sqs")})
-		if err != nil {
-			return nil, err
-		}
-		c.emulators = append(c.emulators, srv)
-		c.endpoints["SQS"] = srv.Endpoint
-	}
-	cfg := LocalConfig()
+	cfg := localConfig()
 	c.DynamoDB = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(c.endpoints["DYNAMODB"])
 		o.DisableValidateResponseChecksum = true
 	})
 	c.SQS = sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(c.endpoints["SQS"]) })
-	streams := dynamodbstreams.NewFromConfig(cfg, func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(c.endpoints["DYNAMODB"]) })
+	c.streams = dynamodbstreams.NewFromConfig(cfg, func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(c.endpoints["DYNAMODB"]) })
+	return nil
+}
 
-	// The template's resources.
-	if c.Stack, err = stack.Load(filepath.Join(opt.Root, "template.yaml"), map[string]any{"Stage": opt.Stage}); err != nil {
-		return nil, err
+// deployStack creates the template's tables and queues in the emulators.
+func (c *Cloud) deployStack(ctx context.Context) (err error) {
+	if c.Stack, err = stack.Load(filepath.Join(c.opt.Root, "template.yaml"), map[string]any{"Stage": c.opt.Stage}); err != nil {
+		return err
 	}
-	if err := c.Stack.Deploy(ctx, c.DynamoDB, c.SQS); err != nil {
-		return nil, err
-	}
+	return c.Stack.Deploy(ctx, c.DynamoDB, c.SQS)
+}
 
-	// EventBridge.
+// startBus serves EventBridge's PutEvents with the template's rules.
+func (c *Cloud) startBus() error {
 	rules, err := eventbridge.Rules(c.Stack)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.Bus = eventbridge.NewBus(rules)
-	busAddr, err := c.serve("127.0.0.1:0", c.Bus)
+	addr, err := c.serve("127.0.0.1:0", c.Bus)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	c.endpoints["EVENTBRIDGE"] = "http://" + busAddr
+	c.endpoints["EVENTBRIDGE"] = "http://" + addr
+	return nil
+}
 
-	// X-Ray: the functions' SDK sends its subsegments here.
-	if c.XRay, err = xray.NewDaemon(); err != nil {
-		return nil, err
+// listen takes the API's address, and loads the token issuer whose JWKS it
+// will serve: the functions' environment names both.
+func (c *Cloud) listen() (err error) {
+	if c.apiLn, err = net.Listen("tcp", c.opt.Addr); err != nil {
+		return fmt.Errorf("listen on %s: %w (is another `make run` using it? try --addr 127.0.0.1:0)", c.opt.Addr, err)
 	}
+	c.URL = "http://" + c.apiLn.Addr().String() + "/" + c.opt.Stage
+	c.Issuer, err = LoadIssuer(IssuerKeyPath(c.opt.Root))
+	return err
+}
 
-	// The API's listener comes first: the authorizer must know where the JWKS is.
-	apiLn, err := net.Listen("tcp", opt.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w (is another `make run` using it? try --addr 127.0.0.1:0)", opt.Addr, err)
-	}
-	apiBase := "http://" + apiLn.Addr().String()
-	if c.Issuer, err = LoadIssuer(IssuerKeyPath(opt.Root)); err != nil {
-		_ = apiLn.Close()
-		return nil, err
-	}
-
-	// The functions.
+// startFunctions makes a pool of each function of the template, with the
+// environment Lambda would give it here; no process starts until an invocation.
+func (c *Cloud) startFunctions() error {
 	fns, err := c.Stack.Functions()
 	if err != nil {
-		return nil, err
+		return err
 	}
+	apiBase := strings.TrimSuffix(c.URL, "/"+c.opt.Stage)
 	for id, fn := range fns {
 		env := fn.Environment
 		for k, v := range map[string]string{
@@ -206,81 +248,94 @@ func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
 			env["JWKS_URL"], env["ISSUER"], env["AUDIENCE"] = apiBase+"/_local/jwks.json", LocalIssuer, LocalAudience
 			delete(env, "CLIENT_ID")
 		}
-		for k, v := range opt.ExtraEnv {
-			env[k] = v
-		}
+		maps.Copy(env, c.opt.ExtraEnv)
 		concurrency := 4
 		if fn.ReservedConcurrency > 0 {
 			concurrency = fn.ReservedConcurrency
 		}
 		timeout := time.Duration(fn.Timeout) * time.Second
-		if t, ok := opt.Timeouts[id]; ok {
+		if t, ok := c.opt.Timeouts[id]; ok {
 			timeout = t
 		}
+		binary := filepath.Join(c.opt.BinDir, binaryDir(id), "bootstrap")
 		c.Pools[id] = runtimeapi.NewPool(runtimeapi.Function{
-			Name: id, Binary: filepath.Join(opt.BinDir, binaryDir(id), "bootstrap"), Env: env,
+			Name: id, Binary: binary, Env: env,
 			Timeout: timeout, MemoryMB: fn.MemorySize, Concurrency: concurrency,
-			Log: c.Metrics.Tee(opt.Log), Region: stack.Region, Account: stack.Account,
+			Log: c.Metrics.Tee(c.opt.Log), Region: stack.Region, Account: stack.Account,
 		})
-		if _, err := os.Stat(filepath.Join(opt.BinDir, binaryDir(id), "bootstrap")); err != nil {
-			return nil, fmt.Errorf("%s has no binary at %s/%s/bootstrap: run `make build`", id, opt.BinDir, binaryDir(id))
+		if _, err := os.Stat(binary); err != nil {
+			return fmt.Errorf("%s has no binary at %s/%s/bootstrap: run `make build`", id, c.opt.BinDir, binaryDir(id))
 		}
 	}
+	return nil
+}
 
-	// The event source mappings.
+// startMappings starts the pollers of the template's event source mappings,
+// unless opt leaves them off; they run until Close.
+func (c *Cloud) startMappings(ctx context.Context) error {
+	if c.opt.NoMappings {
+		return nil
+	}
+	fns, err := c.Stack.Functions()
+	if err != nil {
+		return err
+	}
+	env := eventsource.Env{SQS: c.SQS, Streams: c.streams, Log: c.log, RetryDelay: c.opt.RetryDelay}
 	for id, fn := range fns {
-		if opt.NoMappings {
-			break
-		}
 		for name, ev := range fn.Events {
-			p, err := eventsource.New(c.Stack, id, name, ev, c.XRay.Traced(c.Pools[id]),
-				eventsource.Env{SQS: c.SQS, Streams: streams, Log: c.log, RetryDelay: opt.RetryDelay})
+			p, err := eventsource.New(c.Stack, id, name, ev, c.XRay.Traced(c.Pools[id]), env)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if p == nil {
 				c.log.Warn("event source not emulated", "function", id, "event", name, "type", ev.Type)
 				continue
 			}
 			c.wg.Add(1)
-			go func() { defer c.wg.Done(); p.Run(runCtx) }()
+			go func() { defer c.wg.Done(); p.Run(ctx) }()
 		}
 	}
+	return nil
+}
 
-	// The API.
-	doc, err := c.Stack.ResolveDocument(opt.Document)
+// startGateway makes the REST API from the document, with the template's
+// API keys, invoking the functions as X-Ray records them.
+func (c *Cloud) startGateway() error {
+	doc, err := c.Stack.ResolveDocument(c.opt.Document)
 	if err != nil {
-		_ = apiLn.Close()
-		return nil, err
+		return err
 	}
-	if c.Gateway, err = NewGateway(doc, opt.Stage, c.Pools, log); err != nil {
-		_ = apiLn.Close()
-		return nil, err
+	if c.APIKeys, err = apigateway.TemplateKeys(c.Stack); err != nil {
+		return err
 	}
-	if c.APIKeys, err = c.apiKeys(); err != nil {
-		_ = apiLn.Close()
-		return nil, err
+	functions := map[string]apigateway.Function{}
+	for id, p := range c.Pools {
+		functions[id] = c.XRay.Traced(p)
 	}
-	c.Gateway.SetAPIKeys(c.APIKeys)
-	c.Gateway.xray = c.XRay
+	c.Gateway, err = apigateway.New(apigateway.Config{Document: doc, Stage: c.opt.Stage, Functions: functions,
+		Keys: append(slices.Clone(c.APIKeys), c.opt.ExtraAPIKeys...), Log: c.log})
+	return err
+}
+
+// serveAPI serves the stage, traced as API Gateway traces it, and the
+// local cloud's own pages beside it.
+func (c *Cloud) serveAPI() {
 	mux := http.NewServeMux()
-	mux.Handle("/", c.XRay.API(stack.StackName+"-api", opt.Stage, c.Gateway))
+	mux.Handle("/", c.XRay.API(stack.StackName+"-api", c.opt.Stage, c.Gateway))
 	(&Pages{XRay: c.XRay, Bus: c.Bus}).Register(mux)
-	mux.Handle("GET /_local/events", loopbackOnly(http.HandlerFunc(c.handleEvents)))
 	mux.Handle("GET /_local/dlq", loopbackOnly(http.HandlerFunc(c.handleDLQ)))
 	mux.Handle("POST /_local/dlq/redrive", loopbackOnly(http.HandlerFunc(c.handleDLQ)))
 	mux.Handle("GET /_local/metrics", loopbackOnly(c.Metrics))
 	mux.Handle("GET /_local/jwks.json", c.Issuer)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	c.servers = append(c.servers, srv)
-	go func() { _ = srv.Serve(apiLn) }()
-	c.URL = apiBase + "/" + opt.Stage
-	return c, nil
+	ln := c.apiLn
+	go func() { _ = srv.Serve(ln) }()
 }
 
-// LocalConfig is the SDK configuration for the emulators: fixed credentials
+// localConfig is the SDK configuration for the emulators: fixed credentials
 // (DynamoDB Local wants an alphanumeric key) in the template's region.
-func LocalConfig() aws.Config {
+func localConfig() aws.Config {
 	return aws.Config{Region: stack.Region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 }
 
@@ -325,74 +380,6 @@ func (c *Cloud) serve(addr string, h http.Handler) (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func first(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// apiKeys returns the template's API keys with their usage plans. A key
-// whose Value the template leaves to CloudFormation gets a fixed local value.
-func (c *Cloud) apiKeys() ([]*APIKey, error) {
-	plans := map[string]*UsagePlan{}
-	for _, id := range c.Stack.IDs("AWS::ApiGateway::UsagePlan") {
-		var p struct {
-			UsagePlanName string
-			Throttle      struct {
-				RateLimit  float64
-				BurstLimit int
-			}
-			Quota struct {
-				Limit  int
-				Period string
-			}
-		}
-		if err := c.Stack.Decode(id, &p); err != nil {
-			return nil, err
-		}
-		plans[c.Stack.Resources[id].Ref] = &UsagePlan{Name: first(p.UsagePlanName, id), RateLimit: p.Throttle.RateLimit,
-			BurstLimit: p.Throttle.BurstLimit, QuotaLimit: p.Quota.Limit, QuotaPeriod: p.Quota.Period}
-	}
-	keys := map[string]*APIKey{}
-	var out []*APIKey
-	for _, id := range c.Stack.IDs("AWS::ApiGateway::ApiKey") {
-		var k struct{ Value string }
-		if err := c.Stack.Decode(id, &k); err != nil {
-			return nil, err
-		}
-		key := &APIKey{Name: id, Value: first(k.Value, "local-"+strings.ToLower(id)+"-0123456789abcdef")}
-		keys[c.Stack.Resources[id].Ref] = key
-		out = append(out, key)
-	}
-	for _, id := range c.Stack.IDs("AWS::ApiGateway::UsagePlanKey") {
-		var pk struct{ KeyId, UsagePlanId string }
-		if err := c.Stack.Decode(id, &pk); err != nil {
-			return nil, err
-		}
-		if k, ok := keys[pk.KeyId]; ok {
-			k.Plan = plans[pk.UsagePlanId]
-		}
-	}
-	return out, nil
-}
-
-func (c *Cloud) handleEvents(w http.ResponseWriter, r *http.Request) {
-	type shown struct {
-		eventbridge.Event
-		Bus   string   `json:"bus"`
-		Rules []string `json:"rules"`
-	}
-	var out []shown
-	for _, e := range c.Bus.Events() {
-		out = append(out, shown{Event: e, Bus: e.Bus, Rules: e.Rules})
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"events": out})
-}
-
 // Close stops everything Start started: pollers, servers, function processes, emulators.
 func (c *Cloud) Close() {
 	c.cancel()
@@ -405,6 +392,9 @@ func (c *Cloud) Close() {
 	}
 	for _, e := range c.emulators {
 		_ = e.Stop()
+	}
+	if c.apiLn != nil {
+		_ = c.apiLn.Close() // served or not
 	}
 	_ = c.XRay.Close()
 }

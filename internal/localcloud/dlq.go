@@ -134,3 +134,8 @@ func (c *Cloud) handleDLQ(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = json.NewEncoder(w).Encode(map[string]any{"messages": dls})
 }
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

@@ -39,6 +39,7 @@ type Pages struct {
 //	GET /_local/xray/map            the service map (JSON)
 //	GET /_local/xray/traces         the traces, newest first (JSON); ?annotation=key=value, repeatable
 //	GET /_local/xray/traces/{id}    one trace with its segments (JSON)
+//	GET /_local/events              every event put so far (JSON)
 //	GET /_local/events/live         EventBridge's events as they are put
 //	GET /_local/events/stream       the same as Server-Sent Events
 //	GET /_local/assets/             the pages' scripts and styles
@@ -50,6 +51,7 @@ func (p *Pages) Register(mux *http.ServeMux) {
 		"GET /_local/xray/map":         http.HandlerFunc(p.serveMap),
 		"GET /_local/xray/traces":      http.HandlerFunc(p.serveTraces),
 		"GET /_local/xray/traces/{id}": http.HandlerFunc(p.serveTrace),
+		"GET /_local/events":           http.HandlerFunc(p.serveEvents),
 		"GET /_local/events/live":      page("events.html"),
 		"GET /_local/events/stream":    http.HandlerFunc(p.serveEventStream),
 		"GET /_local/assets/":          http.StripPrefix("/_local/assets/", http.FileServerFS(assets)),
@@ -142,6 +144,24 @@ func (p *Pages) serveTrace(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, t)
+}
+
+// serveEvents answers every event put so far, with the bus it was put on and
+// the rules it matched.
+func (p *Pages) serveEvents(w http.ResponseWriter, _ *http.Request) {
+	type shown struct {
+		eventbridge.Event
+		Bus   string   `json:"bus"`
+		Rules []string `json:"rules"`
+	}
+	var out []shown
+	if p.Bus != nil {
+		for _, e := range p.Bus.Events() {
+			out = append(out, shown{Event: e, Bus: e.Bus, Rules: e.Rules})
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"events": out})
 }
 
 // streamedEvent is an event as the event stream sends it: EventBridge's

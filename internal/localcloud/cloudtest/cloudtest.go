@@ -11,10 +11,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/usersapi/usersapi/internal/apigateway"
 	"github.com/usersapi/usersapi/internal/emulator"
 	"github.com/usersapi/usersapi/internal/localcloud"
 )
@@ -42,10 +44,8 @@ func Cloud(tb testing.TB) *localcloud.Cloud {
 		if bin, err = Build(); err == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			cloud, err = localcloud.Start(ctx, localcloud.Options{Root: Root(), BinDir: bin, Log: Log, RetryDelay: 200 * time.Millisecond})
-			if err == nil {
-				addTestKey(cloud)
-			}
+			cloud, err = localcloud.Start(ctx, localcloud.Options{Root: Root(), BinDir: bin, Log: Log, RetryDelay: 200 * time.Millisecond,
+				ExtraAPIKeys: []*apigateway.APIKey{testKey()}})
 		}
 	})
 	if err != nil {
@@ -118,6 +118,7 @@ func Start(tb testing.TB, tags string, opt localcloud.Options) *localcloud.Cloud
 	if opt.Log == nil {
 		opt.Log = Log
 	}
+	opt.ExtraAPIKeys = append(slices.Clone(opt.ExtraAPIKeys), testKey())
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c, err := localcloud.Start(ctx, opt)
@@ -128,7 +129,6 @@ func Start(tb testing.TB, tags string, opt localcloud.Options) *localcloud.Cloud
 		tb.Fatalf("local cloud: %v\n%s", err, Log.String())
 	}
 	tb.Cleanup(c.Close)
-	addTestKey(c)
 	return c
 }
 
@@ -136,9 +136,7 @@ func Start(tb testing.TB, tags string, opt localcloud.Options) *localcloud.Cloud
 // besides the template's: the throttling of the usage plans has tests of its own.
 const TestKey = "test-key-without-a-usage-plan"
 
-func addTestKey(c *localcloud.Cloud) {
-	c.Gateway.SetAPIKeys(append(append([]*localcloud.APIKey(nil), c.APIKeys...), &localcloud.APIKey{Name: "TestKey", Value: TestKey}))
-}
+func testKey() *apigateway.APIKey { return &apigateway.APIKey{Name: "TestKey", Value: TestKey} }
 
 // Token returns "Bearer <a token>" for sub with scopes, from c's issuer.
 func Token(tb testing.TB, c *localcloud.Cloud, sub, scopes string) string {

@@ -1,4 +1,4 @@
-package localcloud
+package apigateway
 
 import (
 	"bytes"
@@ -22,8 +22,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/usersapi/usersapi/internal/runtimeapi"
+	"github.com/usersapi/usersapi/internal/stack"
 	"github.com/usersapi/usersapi/internal/traceheader"
-	"github.com/usersapi/usersapi/internal/xray"
 )
 
 // Gateway serves the REST API as API Gateway does with Lambda proxy
@@ -35,15 +35,14 @@ type Gateway struct {
 	stage            string
 	apiID            string
 	routes           []route
-	functions        map[string]*runtimeapi.Pool // by logical id
-	timeout          time.Duration               // the integration timeout
+	functions        map[string]Function // by logical id
+	timeout          time.Duration       // the integration timeout
 	responses        map[string]gatewayResponse
 	validators       map[string]validator
 	defaultValidator string
 	auth             map[string]*authorizer // Lambda authorizers, by security scheme
 	apiKeySchemes    map[string]bool        // security schemes that mean "x-api-key required"
 	keys             map[string]*keyState   // accepted API keys, by value
-	xray             *xray.Daemon           // records the functions' segments; nil: none
 	log              *slog.Logger
 }
 
@@ -61,15 +60,34 @@ type gatewayResponse struct {
 	ResponseTemplates  map[string]string `json:"responseTemplates"`
 }
 
-// NewGateway returns a gateway for the document, invoking functions by the
+// Function is a Lambda function that the gateway invokes: trace is the
+// header the invocation gets, upstream the request's X-Amzn-Trace-Id. The
+// local cloud hands in functions that X-Ray records (xray.Function).
+type Function interface {
+	Invoke(ctx context.Context, payload []byte, trace, upstream string) (runtimeapi.Result, error)
+}
+
+// Config is what a gateway is made of.
+type Config struct {
+	Document  []byte              // the OpenAPI document, its intrinsic functions resolved
+	Stage     string              // the stage, which is the API's base path
+	Functions map[string]Function // by the logical ids that the integrations name
+	Keys      []*APIKey           // the API keys the gateway accepts
+	Log       *slog.Logger
+}
+
+// New returns a gateway for the document, invoking functions by the
 // logical ids that its integrations name.
-func NewGateway(document []byte, stage string, functions map[string]*runtimeapi.Pool, log *slog.Logger) (*Gateway, error) {
-	doc, err := openapi3.NewLoader().LoadFromData(document)
+func New(cfg Config) (*Gateway, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(cfg.Document)
 	if err != nil {
 		return nil, fmt.Errorf("api/openapi.yaml: %w", err)
 	}
-	g := &Gateway{doc: doc, stage: stage, apiID: "local", functions: functions, timeout: 29 * time.Second,
-		responses: map[string]gatewayResponse{}, validators: map[string]validator{}, log: log}
+	g := &Gateway{doc: doc, stage: cfg.Stage, apiID: "local", functions: cfg.Functions, timeout: 29 * time.Second,
+		responses: map[string]gatewayResponse{}, validators: map[string]validator{}, keys: map[string]*keyState{}, log: cfg.Log}
+	for _, k := range cfg.Keys {
+		g.keys[k.Value] = &keyState{key: k}
+	}
 	if err := remarshal(doc.Extensions["x-amazon-apigateway-gateway-responses"], &g.responses); err != nil {
 		return nil, fmt.Errorf("gateway responses: %w", err)
 	}
@@ -134,8 +152,8 @@ func remarshal(in, out any) error {
 // qualified or not, once resolved. Locally an alias invokes its function.
 var functionRef = regexp.MustCompile(`\$\{(\w+)\.Arn\}|\$\{(\w+)Alias\w+\}|:function:(\w+)(?::[\w-]+)?/invocations`)
 
-// integration returns the pool that an operation's aws_proxy integration invokes.
-func (g *Gateway) integration(ext map[string]any) (*runtimeapi.Pool, error) {
+// integration returns the function that an operation's aws_proxy integration invokes.
+func (g *Gateway) integration(ext map[string]any) (Function, error) {
 	var in struct {
 		Type string
 		URI  any `json:"uri"`
@@ -149,11 +167,11 @@ func (g *Gateway) integration(ext map[string]any) (*runtimeapi.Pool, error) {
 		return nil, fmt.Errorf("integration uri %s names no function", b)
 	}
 	name := string(m[1]) + string(m[2]) + string(m[3])
-	pool, ok := g.functions[name]
+	fn, ok := g.functions[name]
 	if !ok {
 		return nil, fmt.Errorf("integration names %s, which the template does not declare", name)
 	}
-	return pool, nil
+	return fn, nil
 }
 
 // match finds the resource for a path (below the stage) and its path parameters.
@@ -254,12 +272,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	pool, err := g.integration(ext)
+	fn, err := g.integration(ext)
 	if err != nil {
 		g.gatewayError(c, "DEFAULT_5XX", 500, "Internal server error", "")
 		return
 	}
-	upstream := r.Header.Get("X-Amzn-Trace-Id") // its Parent is the stage's segment (XRay.API)
+	upstream := r.Header.Get("X-Amzn-Trace-Id") // its Parent is the stage's segment (xray.Daemon.API)
 	trace := traceheader.Invocation(upstream)
 	event := g.event(c, rt.template, path, params, body, trace)
 	event.RequestContext.Authorizer = authContext
@@ -270,7 +288,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	done := make(chan runtimeapi.Result, 1)
 	errc := make(chan error, 1)
 	go func() {
-		res, err := g.xray.Invoke(context.WithoutCancel(ctx), pool, payload, trace, upstream)
+		res, err := fn.Invoke(context.WithoutCancel(ctx), payload, trace, upstream)
 		if err != nil {
 			errc <- err
 			return
@@ -384,7 +402,7 @@ func (g *Gateway) event(c *call, resource, path string, params map[string]string
 		Resource: resource, Path: unescaped, HTTPMethod: r.Method, Headers: headers, MultiValueHeaders: mvHeaders,
 		QueryStringParameters: qs, MultiValueQueryStringParameters: mvqs, PathParameters: params,
 		RequestContext: events.APIGatewayProxyRequestContext{
-			AccountID: accountID, ResourceID: resource, Stage: g.stage, RequestID: c.requestID,
+			AccountID: stack.Account, ResourceID: resource, Stage: g.stage, RequestID: c.requestID,
 			ExtendedRequestID: c.requestID, RequestTime: c.start.UTC().Format("02/Jan/2006:15:04:05 -0700"),
 			RequestTimeEpoch: c.start.UnixMilli(), Path: "/" + g.stage + unescaped, ResourcePath: resource,
 			HTTPMethod: r.Method, APIID: g.apiID, Protocol: r.Proto, DomainName: r.Host,
@@ -470,17 +488,7 @@ func (g *Gateway) gatewayError(c *call, typ string, status int, message, validat
 				status = s
 			}
 		}
-		for k, v := range gr.ResponseParameters {
-			name, isHeader := strings.CutPrefix(k, "gatewayresponse.header.")
-			if !isHeader {
-				continue
-			}
-			if lit, quoted := strings.CutPrefix(v, "'"); quoted {
-				h.Set(name, strings.TrimSuffix(lit, "'"))
-			} else if hdr, ok := strings.CutPrefix(v, "method.request.header."); ok && c.r.Header.Get(hdr) != "" {
-				h.Set(name, c.r.Header.Get(hdr))
-			}
-		}
+		mapHeaders(h, gr.ResponseParameters, "gatewayresponse.header.", c.r)
 		if tpl, ok := gr.ResponseTemplates["application/json"]; ok {
 			esc := quote(validation)
 			body = strings.NewReplacer(
@@ -495,6 +503,26 @@ func (g *Gateway) gatewayError(c *call, typ string, status int, message, validat
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	c.w.WriteHeader(status)
 	_, _ = io.WriteString(c.w, body)
+}
+
+// mapHeaders sets the response headers that parameters map, as API Gateway
+// maps a method's or a gateway response's responseParameters: each key is
+// prefix followed by the header's name ("method.response.header.",
+// "gatewayresponse.header."), each value a 'quoted literal' or
+// method.request.header.<name>, the request's header (no header when the
+// request has none). Other keys and values are not emulated.
+func mapHeaders(h http.Header, parameters map[string]string, prefix string, r *http.Request) {
+	for k, v := range parameters {
+		name, isHeader := strings.CutPrefix(k, prefix)
+		if !isHeader {
+			continue
+		}
+		if lit, quoted := strings.CutPrefix(v, "'"); quoted {
+			h.Set(name, strings.TrimSuffix(lit, "'"))
+		} else if hdr, ok := strings.CutPrefix(v, "method.request.header."); ok && r.Header.Get(hdr) != "" {
+			h.Set(name, r.Header.Get(hdr))
+		}
+	}
 }
 
 func errorTypeName(typ string) string {

@@ -1,6 +1,7 @@
-package localcloud
+package apigateway
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,7 +15,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/usersapi/usersapi/internal/runtimeapi"
+	"github.com/usersapi/usersapi/internal/stack"
 	"github.com/usersapi/usersapi/internal/traceheader"
 )
 
@@ -28,11 +29,10 @@ type authorizer struct {
 	name    string
 	kind    string   // "request" or "token"
 	sources []string // identity sources: "method.request.header.Authorization"
-	pool    *runtimeapi.Pool
+	fn      Function
 	ttl     time.Duration
 	mu      sync.Mutex
 	cache   map[string]authResult
-	invoked int // invocations, for tests of the cache
 }
 
 type authResult struct {
@@ -74,7 +74,7 @@ func (g *Gateway) authorizers(doc *openapi3.T) (map[string]*authorizer, error) {
 		if err := remarshal(raw, &a); err != nil {
 			return nil, fmt.Errorf("authorizer %s: %w", name, err)
 		}
-		pool, err := g.integration(map[string]any{"x-amazon-apigateway-integration": map[string]any{"type": "aws_proxy", "uri": a.AuthorizerURI}})
+		fn, err := g.integration(map[string]any{"x-amazon-apigateway-integration": map[string]any{"type": "aws_proxy", "uri": a.AuthorizerURI}})
 		if err != nil {
 			return nil, fmt.Errorf("authorizer %s: %w", name, err)
 		}
@@ -82,8 +82,8 @@ func (g *Gateway) authorizers(doc *openapi3.T) (map[string]*authorizer, error) {
 		if a.AuthorizerResultTTLInSeconds != nil {
 			ttl = *a.AuthorizerResultTTLInSeconds
 		}
-		au := &authorizer{name: name, kind: strings.ToLower(first(a.Type, "token")), pool: pool, ttl: time.Duration(ttl) * time.Second, cache: map[string]authResult{}}
-		for _, s := range strings.Split(first(a.IdentitySource, "method.request.header.Authorization"), ",") {
+		au := &authorizer{name: name, kind: strings.ToLower(cmp.Or(a.Type, "token")), fn: fn, ttl: time.Duration(ttl) * time.Second, cache: map[string]authResult{}}
+		for _, s := range strings.Split(cmp.Or(a.IdentitySource, "method.request.header.Authorization"), ",") {
 			au.sources = append(au.sources, strings.TrimSpace(s))
 		}
 		out[name] = au
@@ -118,7 +118,7 @@ func (g *Gateway) authorize(ctx context.Context, a *authorizer, c *call, resourc
 	if !ok {
 		return authResult{status: http.StatusUnauthorized}
 	}
-	methodARN := fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/%s%s", regionName, accountID, g.apiID, g.stage, c.r.Method, c.r.URL.Path[len(g.stage)+1:])
+	methodARN := fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/%s%s", stack.Region, stack.Account, g.apiID, g.stage, c.r.Method, c.r.URL.Path[len(g.stage)+1:])
 	key := strings.Join(ids, "\x00")
 	a.mu.Lock()
 	res, hit := a.cache[key]
@@ -142,9 +142,6 @@ func (g *Gateway) authorize(ctx context.Context, a *authorizer, c *call, resourc
 }
 
 func (g *Gateway) invokeAuthorizer(ctx context.Context, a *authorizer, c *call, resource string, params map[string]string, methodARN string, ids []string) authResult {
-	a.mu.Lock()
-	a.invoked++
-	a.mu.Unlock()
 	var event map[string]any
 	if a.kind == "token" {
 		event = map[string]any{"type": "TOKEN", "authorizationToken": ids[0], "methodArn": methodARN}
@@ -161,14 +158,14 @@ func (g *Gateway) invokeAuthorizer(ctx context.Context, a *authorizer, c *call, 
 			"type": "REQUEST", "methodArn": methodARN, "resource": resource, "path": c.r.URL.Path[len(g.stage)+1:],
 			"httpMethod": c.r.Method, "headers": headers, "multiValueHeaders": mv, "queryStringParameters": qs,
 			"pathParameters": params, "stageVariables": map[string]string{},
-			"requestContext": map[string]any{"accountId": accountID, "apiId": g.apiID, "stage": g.stage, "requestId": c.requestID,
+			"requestContext": map[string]any{"accountId": stack.Account, "apiId": g.apiID, "stage": g.stage, "requestId": c.requestID,
 				"resourcePath": resource, "httpMethod": c.r.Method, "path": c.r.URL.Path,
 				"identity": map[string]any{"sourceIp": sourceIP(c.r), "userAgent": c.r.UserAgent()}},
 		}
 	}
 	payload, _ := json.Marshal(event)
 	upstream := c.r.Header.Get("X-Amzn-Trace-Id")
-	res, err := g.xray.Invoke(ctx, a.pool, payload, traceheader.Invocation(upstream), upstream)
+	res, err := a.fn.Invoke(ctx, payload, traceheader.Invocation(upstream), upstream)
 	if err != nil {
 		return authResult{status: http.StatusInternalServerError}
 	}
@@ -311,14 +308,6 @@ func (k *keyState) take(now time.Time) (string, int) {
 	return "", 0
 }
 
-// SetAPIKeys gives the gateway the API keys it accepts.
-func (g *Gateway) SetAPIKeys(keys []*APIKey) {
-	g.keys = map[string]*keyState{}
-	for _, k := range keys {
-		g.keys[k.Value] = &keyState{key: k}
-	}
-}
-
 // mock answers a mock integration (CORS preflight) from its default response.
 func (g *Gateway) mock(c *call, ext map[string]any) bool {
 	var in struct {
@@ -338,18 +327,7 @@ func (g *Gateway) mock(c *call, ext map[string]any) bool {
 			status = s
 		}
 	}
-	h := c.w.Header()
-	for k, v := range resp.ResponseParameters {
-		name, isHeader := strings.CutPrefix(k, "method.response.header.")
-		if !isHeader {
-			continue
-		}
-		if lit, quoted := strings.CutPrefix(v, "'"); quoted {
-			h.Set(name, strings.TrimSuffix(lit, "'"))
-		} else if hdr, ok := strings.CutPrefix(v, "method.request.header."); ok {
-			h.Set(name, c.r.Header.Get(hdr))
-		}
-	}
+	mapHeaders(c.w.Header(), resp.ResponseParameters, "method.response.header.", c.r)
 	g.commonHeaders(c)
 	c.w.WriteHeader(status)
 	return true
@@ -363,14 +341,47 @@ func sourceIP(r *http.Request) string {
 	return ip
 }
 
-// AuthorizerInvocations returns how many times the Lambda authorizers ran
-// (a cached result does not count).
-func (g *Gateway) AuthorizerInvocations() int {
-	n := 0
-	for _, a := range g.auth {
-		a.mu.Lock()
-		n += a.invoked
-		a.mu.Unlock()
+// TemplateKeys returns the template's API keys with their usage plans. A key
+// whose Value the template leaves to CloudFormation gets a fixed local value.
+func TemplateKeys(s *stack.Stack) ([]*APIKey, error) {
+	plans := map[string]*UsagePlan{}
+	for _, id := range s.IDs("AWS::ApiGateway::UsagePlan") {
+		var p struct {
+			UsagePlanName string
+			Throttle      struct {
+				RateLimit  float64
+				BurstLimit int
+			}
+			Quota struct {
+				Limit  int
+				Period string
+			}
+		}
+		if err := s.Decode(id, &p); err != nil {
+			return nil, err
+		}
+		plans[s.Resources[id].Ref] = &UsagePlan{Name: cmp.Or(p.UsagePlanName, id), RateLimit: p.Throttle.RateLimit,
+			BurstLimit: p.Throttle.BurstLimit, QuotaLimit: p.Quota.Limit, QuotaPeriod: p.Quota.Period}
 	}
-	return n
+	keys := map[string]*APIKey{}
+	var out []*APIKey
+	for _, id := range s.IDs("AWS::ApiGateway::ApiKey") {
+		var k struct{ Value string }
+		if err := s.Decode(id, &k); err != nil {
+			return nil, err
+		}
+		key := &APIKey{Name: id, Value: cmp.Or(k.Value, "local-"+strings.ToLower(id)+"-0123456789abcdef")}
+		keys[s.Resources[id].Ref] = key
+		out = append(out, key)
+	}
+	for _, id := range s.IDs("AWS::ApiGateway::UsagePlanKey") {
+		var pk struct{ KeyId, UsagePlanId string }
+		if err := s.Decode(id, &pk); err != nil {
+			return nil, err
+		}
+		if k, ok := keys[pk.KeyId]; ok {
+			k.Plan = plans[pk.UsagePlanId]
+		}
+	}
+	return out, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/usersapi/usersapi/api"
 	"github.com/usersapi/usersapi/shared/apigw"
 	"github.com/usersapi/usersapi/shared/apigw/apigwtest"
+	"github.com/usersapi/usersapi/shared/eventstest"
 )
 
 // swaggerUI stands in for the assets make copies from swagger-ui-dist.
@@ -443,5 +444,21 @@ func TestDocumentedRoutes(t *testing.T) {
 				t.Errorf("GET %s does not document %s", p, c)
 			}
 		}
+	}
+}
+
+// TestAWSSampleEvent: AWS's REST API samples, both a POST through
+// /{proxy+}, ask for nothing the docs function serves: 405, as problem+json.
+func TestAWSSampleEvent(t *testing.T) {
+	h := newTestHandler(t, swaggerUI)
+	for _, name := range []string{"apigw-request.json", "apigw-restapi-openapi-request.json"} {
+		t.Run(name, func(t *testing.T) {
+			var req events.APIGatewayProxyRequest
+			eventstest.AWS(t, name, &req)
+			resp := call(t, h, req)
+			if resp.StatusCode != 405 || resp.Headers["Content-Type"] != "application/problem+json" {
+				t.Fatalf("status %d %q, want 405 problem+json: %.200s", resp.StatusCode, resp.Headers["Content-Type"], resp.Body)
+			}
+		})
 	}
 }

@@ -317,15 +317,21 @@ func TestEvents(t *testing.T) {
 
 // TestAWSSampleEvent proves that AWS's own REST proxy sample, which is not
 // shaped for this API, gets a proper answer and no crash.
+// TestAWSSampleEvent: AWS's REST API samples, both a POST through /{proxy+},
+// are routes of no read: 404, as problem+json.
 func TestAWSSampleEvent(t *testing.T) {
-	h, _ := newHandler(t)
-	var req events.APIGatewayProxyRequest
-	eventstest.AWS(t, "apigw-request.json", &req)
-	resp := call(t, h, req)
-	if resp.StatusCode != 404 {
-		t.Fatalf("status %d, want 404", resp.StatusCode)
+	for _, name := range []string{"apigw-request.json", "apigw-restapi-openapi-request.json"} {
+		t.Run(name, func(t *testing.T) {
+			h, _ := newHandler(t)
+			var req events.APIGatewayProxyRequest
+			eventstest.AWS(t, name, &req)
+			resp := call(t, h, req)
+			if resp.StatusCode != 404 {
+				t.Fatalf("status %d, want 404", resp.StatusCode)
+			}
+			apigwtest.Problem(t, resp)
+		})
 	}
-	apigwtest.Problem(t, resp)
 }
 
 func TestLoadConfig(t *testing.T) {

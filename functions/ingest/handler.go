@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -15,7 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/usersapi/usersapi/shared/apigw"
-	"github.com/usersapi/usersapi/shared/dynamo"
+	"github.com/usersapi/usersapi/shared/idempotency"
 	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/requestid"
 	"github.com/usersapi/usersapi/shared/trace"
@@ -33,17 +31,9 @@ type finder interface {
 	Request(ctx context.Context, id string) (users.Request, bool, error)
 }
 
-// keyStore remembers Idempotency-Keys; *dynamo.Keys has it.
-type keyStore interface {
-	Begin(ctx context.Context, key, fingerprint, requestID string) (dynamo.Claim, error)
-	Complete(ctx context.Context, key string, c dynamo.Claim, answer string) error
-	Release(ctx context.Context, key string, c dynamo.Claim) error
-	Abandon(ctx context.Context, key string, c dynamo.Claim) error
-}
-
 type handler struct {
 	users     finder
-	keys      keyStore
+	keys      *idempotency.Keys
 	queue     sender
 	ids       *requestid.Issuer
 	newUserID func() (users.ID, error)
@@ -78,9 +68,9 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	}
 	defer func() { _ = h.metrics.Flush() }()
 	h.metrics.Count(metrics.WriteRequests, 1)
-	resp, err := h.accept(ctx, &req, op)
+	resp, out, err := h.accept(ctx, &req, op)
 	switch {
-	case err == nil && resp.Headers["Idempotent-Replayed"] != "":
+	case err == nil && out == replayed:
 		// A retry answered from its key: no new write.
 	case err == nil:
 		h.metrics.Count(metrics.AcceptedWrites, 1, "operation", string(op))
@@ -96,89 +86,111 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	return resp, nil
 }
 
-func (h *handler) accept(ctx context.Context, req *events.APIGatewayProxyRequest, op users.Op) (events.APIGatewayProxyResponse, error) {
-	caller, err := apigw.Caller(req)
+// outcome says what became of a write that was answered 202.
+type outcome int
+
+const (
+	queued   outcome = iota + 1 // accepted now: sent to the queue, or found applied when resumed
+	replayed                    // a retry answered from its Idempotency-Key: no new write
+)
+
+// accept checks a write, queues it and answers 202; with an Idempotency-Key,
+// once per key.
+func (h *handler) accept(ctx context.Context, req *events.APIGatewayProxyRequest, op users.Op) (events.APIGatewayProxyResponse, outcome, error) {
+	caller, cmd, key, err := h.command(req, op)
 	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
+		return events.APIGatewayProxyResponse{}, 0, err
 	}
-	if !caller.CanWrite() {
-		return events.APIGatewayProxyResponse{}, users.Errorf(users.Forbidden, "writing users needs the scope %s", users.ScopeWrite)
-	}
-	cmd := users.Command{Op: op, Owner: caller.Subject, Admin: caller.Admin()}
-	if op == users.Create {
-		if cmd.UserID, err = h.newUserID(); err != nil {
-			return events.APIGatewayProxyResponse{}, err
-		}
-	} else if cmd.UserID, err = users.ParseID(req.PathParameters["id"]); err != nil {
-		return events.APIGatewayProxyResponse{}, err
-	}
-	if cmd.IfMatch, err = ifMatch(apigw.Header(req, "If-Match")); err != nil {
-		return events.APIGatewayProxyResponse{}, err
-	}
-	if err := h.decode(req, &cmd); err != nil {
-		return events.APIGatewayProxyResponse{}, err
-	}
-	key, err := idempotencyKey(apigw.Header(req, "Idempotency-Key"))
-	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
-	}
-	id, claims, err := h.ids.Issue(cmd.UserID, op, caller.Subject)
-	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
-	}
-	cmd.RequestID, cmd.AcceptedAt = id, claims.AcceptedAt
 	// Everything up to the send keeps back time to answer before the function's
 	// deadline: a write that was queued must not end in a timeout.
 	work, cancel := reserve(ctx, workReserve)
 	defer cancel()
 	if key == "" {
 		resp, _, err := h.enqueue(work, req, caller, &cmd, false)
-		return resp, err
+		return resp, queued, err
 	}
 	// The key is looked up before the user is: a retry gets the answer of its
 	// first attempt even when that write has been applied since (a DELETE,
 	// after which the user is gone). Keys are scoped to the caller (its API
 	// key and its subject), so a replay tells it only what it was told.
-	key = digest(req.RequestContext.Identity.APIKeyID, caller.Subject, key)
-	fingerprint := digest(req.HTTPMethod, req.Path, apigw.Header(req, "If-Match"), apigw.Header(req, "Content-Type"), req.Body)
-	claim, err := h.keys.Begin(work, key, fingerprint, id)
+	claim, err := h.keys.Begin(work, idempotency.Scope(key, req.RequestContext.Identity.APIKeyID, caller.Subject),
+		idempotency.Fingerprint(req.HTTPMethod, req.Path, apigw.Header(req, "If-Match"), apigw.Header(req, "Content-Type"), req.Body), cmd.RequestID)
 	switch {
 	case err != nil:
-		return events.APIGatewayProxyResponse{}, err
-	case claim.Answer != "":
-		return replay(claim.Answer)
-	case claim.RequestID != id:
-		// An earlier attempt stopped without answering and may have queued its
-		// message: this one is the same request, under the same id (the FIFO
-		// deduplication id, and the worker's exactly-once record).
-		if claims, err = h.ids.Parse(claim.RequestID); err != nil {
-			return events.APIGatewayProxyResponse{}, fmt.Errorf("resume key: %w", err)
+		return events.APIGatewayProxyResponse{}, 0, err
+	case claim.Answer != nil:
+		return replay(*claim.Answer), replayed, nil
+	case claim.Resumed:
+		if err := h.resume(ctx, &cmd, claim.RequestID); err != nil {
+			return events.APIGatewayProxyResponse{}, 0, err
 		}
-		cmd.RequestID, cmd.UserID, cmd.AcceptedAt = claim.RequestID, claims.UserID, claims.AcceptedAt
-		h.log.InfoContext(ctx, "resuming an Idempotency-Key's request", "request_id", cmd.RequestID, "user_id", cmd.UserID)
 	}
 	resp, sent, err := h.enqueue(work, req, caller, &cmd, claim.Resumed)
 	settle, cancelSettle := reserve(ctx, answerReserve)
 	defer cancelSettle()
 	if err != nil {
-		// Forget the key only if no attempt can have queued the message; else
-		// free it for the retry, which resumes under the same request id.
-		forget, what := h.keys.Abandon, "abandon"
-		if sent || claim.Resumed {
-			forget, what = h.keys.Release, "release"
+		// The key is forgotten only if no attempt can have queued the message;
+		// else it is freed for the retry, which resumes the same request.
+		if ferr := h.keys.Fail(settle, claim, sent); ferr != nil {
+			h.log.ErrorContext(ctx, "free idempotency key", "err", ferr)
 		}
-		if ferr := forget(settle, key, claim); ferr != nil {
-			h.log.ErrorContext(ctx, what+" idempotency key", "err", ferr)
-		}
-		return resp, err
+		return resp, 0, err
 	}
-	answer, _ := json.Marshal(storedAnswer{Body: resp.Body, Location: resp.Headers["Location"]})
-	if err := h.keys.Complete(settle, key, claim, string(answer)); err != nil {
+	if err := h.keys.Complete(settle, claim, idempotency.Answer{Body: resp.Body, Location: resp.Headers["Location"]}); err != nil {
 		// The write is accepted; a retry with the key will get 409 until the
 		// lease lapses, then resume the same request: no second effect.
 		h.log.ErrorContext(ctx, "complete idempotency key", "err", err)
 	}
-	return resp, nil
+	return resp, queued, nil
+}
+
+// command reads the write that req asks for, who asks, and the request's
+// Idempotency-Key ("" for none); the command gets a new request id. The
+// caller must be allowed to write, and the body must be one op takes.
+func (h *handler) command(req *events.APIGatewayProxyRequest, op users.Op) (caller users.Caller, cmd users.Command, key string, err error) {
+	if caller, err = apigw.Caller(req); err != nil {
+		return caller, cmd, "", err
+	}
+	if !caller.CanWrite() {
+		return caller, cmd, "", users.Errorf(users.Forbidden, "writing users needs the scope %s", users.ScopeWrite)
+	}
+	cmd = users.Command{Op: op, Owner: caller.Subject, Admin: caller.Admin()}
+	if op == users.Create {
+		if cmd.UserID, err = h.newUserID(); err != nil {
+			return caller, cmd, "", err
+		}
+	} else if cmd.UserID, err = users.ParseID(req.PathParameters["id"]); err != nil {
+		return caller, cmd, "", err
+	}
+	if cmd.IfMatch, err = ifMatch(apigw.Header(req, "If-Match")); err != nil {
+		return caller, cmd, "", err
+	}
+	if err := h.decode(req, &cmd); err != nil {
+		return caller, cmd, "", err
+	}
+	if key, err = idempotency.ParseKey(apigw.Header(req, "Idempotency-Key")); err != nil {
+		return caller, cmd, "", err
+	}
+	id, claims, err := h.ids.Issue(cmd.UserID, op, caller.Subject)
+	if err != nil {
+		return caller, cmd, "", err
+	}
+	cmd.RequestID, cmd.AcceptedAt = id, claims.AcceptedAt
+	return caller, cmd, key, nil
+}
+
+// resume makes cmd the request with id, which an earlier attempt with the
+// same Idempotency-Key stopped without answering and may have queued: the
+// same request, under the same id (the FIFO deduplication id, and the
+// worker's exactly-once record), of the same user, accepted at the same time.
+func (h *handler) resume(ctx context.Context, cmd *users.Command, id string) error {
+	claims, err := h.ids.Parse(id)
+	if err != nil {
+		return fmt.Errorf("resume key: %w", err)
+	}
+	cmd.RequestID, cmd.UserID, cmd.AcceptedAt = id, claims.UserID, claims.AcceptedAt
+	h.log.InfoContext(ctx, "resuming an Idempotency-Key's request", "request_id", cmd.RequestID, "user_id", cmd.UserID)
+	return nil
 }
 
 // The time that the steps of a write keep back from the function's deadline:
@@ -197,52 +209,12 @@ func reserve(ctx context.Context, d time.Duration) (context.Context, context.Can
 	return context.WithCancel(ctx)
 }
 
-// storedAnswer is the 202 remembered for an Idempotency-Key.
-type storedAnswer struct {
-	Body     string `json:"body"`
-	Location string `json:"location"`
-}
-
-func replay(answer string) (events.APIGatewayProxyResponse, error) {
-	var a storedAnswer
-	if err := json.Unmarshal([]byte(answer), &a); err != nil {
-		return events.APIGatewayProxyResponse{}, fmt.Errorf("stored answer: %w", err)
-	}
+// replay answers a retry with the answer its key's first attempt was given.
+func replay(a idempotency.Answer) events.APIGatewayProxyResponse {
 	resp := apigw.JSON(http.StatusAccepted, json.RawMessage(a.Body))
 	resp.Headers["Location"] = a.Location
 	resp.Headers["Idempotent-Replayed"] = "true"
-	return resp, nil
-}
-
-// idempotencyKey parses an Idempotency-Key header: a structured-field string
-// ("abc", as the IETF httpapi draft has it) or the bare token (abc), which
-// are the same key.
-func idempotencyKey(h string) (string, error) {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return "", nil
-	}
-	if len(h) >= 2 && h[0] == '"' && h[len(h)-1] == '"' {
-		h = h[1 : len(h)-1]
-	}
-	ok := len(h) > 0 && len(h) <= 255
-	for _, r := range h {
-		ok = ok && r > ' ' && r < 0x7f && r != '"' && r != '\\'
-	}
-	if !ok {
-		return "", &users.Error{Kind: users.Invalid, Detail: "the Idempotency-Key is not valid",
-			Fields: []users.FieldError{{Field: "Idempotency-Key", Reason: "must be 1 to 255 printable ASCII characters, optionally in double quotes"}}}
-	}
-	return h, nil
-}
-
-// digest hashes its parts, each one apart, into a hex string.
-func digest(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		fmt.Fprintf(h, "%d:%s", len(p), p)
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return resp
 }
 
 // enqueue checks that the caller may change the user, queues cmd and

@@ -19,8 +19,9 @@ import (
 
 	"github.com/usersapi/usersapi/api"
 	"github.com/usersapi/usersapi/shared/apigw"
-	"github.com/usersapi/usersapi/shared/dynamo"
 	"github.com/usersapi/usersapi/shared/eventstest"
+	"github.com/usersapi/usersapi/shared/idempotency"
+	"github.com/usersapi/usersapi/shared/idempotency/idempotencytest"
 	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/metrics/metricstest"
 	"github.com/usersapi/usersapi/shared/queue/envelope"
@@ -82,83 +83,62 @@ func (o owners) Request(_ context.Context, id string) (users.Request, bool, erro
 	return users.Request{ID: id}, ok, nil
 }
 
-// memoryKeys is a keyStore in memory, with dynamo.Keys's rules (TestKeys
-// holds those to DynamoDB): a claim's lease fences its Release and Abandon;
-// lapse ends a key's lease as time would.
-type memoryKeys struct {
-	keys          map[string]*memoryKey
-	leases        int64 // the last lease handed out
+// testKeys is the store of a handler's Idempotency-Keys: the store in memory
+// that the contract suite holds to DynamoDB's behaviour, watched. It keeps
+// the deadline of each write's context, fails the key's completion when told
+// to (a throttled table), and keeps the clock of the handler's keys: lapse
+// moves it past their leases, as time would.
+type testKeys struct {
+	*idempotencytest.Memory
+	now           time.Time
 	failComplete  bool
-	completeUntil time.Time // the deadline of the last Complete's context
-	forgetUntil   time.Time // the deadline of the last Release's or Abandon's context
-	beginUntil    time.Time // the deadline of the last Begin's context
+	beginUntil    time.Time // the deadline of the last claim's context
+	completeUntil time.Time // the deadline of the last completion's context
+	forgetUntil   time.Time // the deadline of the last release's or abandon's context
 }
 
-type memoryKey struct {
-	fingerprint, requestID, answer string
-	lease                          int64 // 0: lapsed
+func (k *testKeys) Create(ctx context.Context, r idempotency.Record) error {
+	k.beginUntil, _ = ctx.Deadline()
+	return k.Memory.Create(ctx, r)
 }
 
-func (m *memoryKeys) Begin(ctx context.Context, key, fp, id string) (dynamo.Claim, error) {
-	m.beginUntil, _ = ctx.Deadline()
-	k, ok := m.keys[key]
-	m.leases++
+func (k *testKeys) Replace(ctx context.Context, old, r idempotency.Record) error {
+	d, _ := ctx.Deadline()
 	switch {
-	case !ok:
-		m.keys[key] = &memoryKey{fingerprint: fp, requestID: id, lease: m.leases}
-		return dynamo.Claim{RequestID: id, Lease: m.leases}, nil
-	case k.fingerprint != fp:
-		return dynamo.Claim{}, users.Errorf(users.KeyReused, "reused")
-	case k.answer != "":
-		return dynamo.Claim{RequestID: k.requestID, Answer: k.answer}, nil
-	case k.lease != 0:
-		return dynamo.Claim{}, users.Errorf(users.Conflict, "in progress")
+	case r.Answer != old.Answer:
+		if k.completeUntil = d; k.failComplete {
+			return errors.New("throttled")
+		}
+	case r.LeaseUntil.IsZero():
+		k.forgetUntil = d
+	default:
+		k.beginUntil = d // a claim that resumes a key
 	}
-	k.lease = m.leases
-	return dynamo.Claim{RequestID: k.requestID, Resumed: true, Lease: k.lease}, nil
+	return k.Memory.Replace(ctx, old, r)
 }
 
-func (m *memoryKeys) Complete(ctx context.Context, key string, c dynamo.Claim, answer string) error {
-	m.completeUntil, _ = ctx.Deadline()
-	if m.failComplete {
-		return errors.New("throttled")
-	}
-	if k := m.keys[key]; k != nil && k.requestID == c.RequestID {
-		k.answer = answer
-	}
-	return nil
+func (k *testKeys) Delete(ctx context.Context, old idempotency.Record) error {
+	k.forgetUntil, _ = ctx.Deadline()
+	return k.Memory.Delete(ctx, old)
 }
 
-func (m *memoryKeys) Release(ctx context.Context, key string, c dynamo.Claim) error {
-	m.forgetUntil, _ = ctx.Deadline()
-	if k := m.keys[key]; k != nil && k.lease == c.Lease && k.answer == "" {
-		k.lease = 0
-	}
-	return nil
-}
-
-func (m *memoryKeys) Abandon(ctx context.Context, key string, c dynamo.Claim) error {
-	m.forgetUntil, _ = ctx.Deadline()
-	if k := m.keys[key]; k != nil && k.lease == c.Lease && k.answer == "" {
-		delete(m.keys, key)
-	}
-	return nil
-}
-
-func (m *memoryKeys) lapse() {
-	for _, k := range m.keys {
-		k.lease = 0
-	}
-}
+func (k *testKeys) lapse() { k.now = k.now.Add(idempotency.Lease + time.Second) }
 
 func newHandler(t testing.TB) (*handler, *recorder) {
+	h, q, _ := newKeyedHandler(t)
+	return h, q
+}
+
+// newKeyedHandler is newHandler, and the store of its Idempotency-Keys.
+func newKeyedHandler(t testing.TB) (*handler, *recorder, *testKeys) {
 	k, err := signed.NewKey(strings.Repeat("k", 32))
 	if err != nil {
 		t.Fatal(err)
 	}
 	q := &recorder{}
-	return &handler{keys: &memoryKeys{keys: map[string]*memoryKey{}}, users: owners{uid: "alice", "0193a4b2-8d4e-7f50-9b6c-7d8e9f0a1b2c": "alice", "0193a4b2-9e5f-7061-ac7d-8e9f0a1b2c3d": "alice"}, queue: q, ids: requestid.NewIssuer(k), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		newUserID: func() (users.ID, error) { return "0193a4b2-7c3d-7e4f-8a5b-000000000042", nil }}, q
+	keys := &testKeys{Memory: idempotencytest.NewMemory(), now: time.Now()}
+	return &handler{keys: idempotency.New(keys, func() time.Time { return keys.now }), users: owners{uid: "alice", "0193a4b2-8d4e-7f50-9b6c-7d8e9f0a1b2c": "alice", "0193a4b2-9e5f-7061-ac7d-8e9f0a1b2c3d": "alice"}, queue: q, ids: requestid.NewIssuer(k), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		newUserID: func() (users.ID, error) { return "0193a4b2-7c3d-7e4f-8a5b-000000000042", nil }}, q, keys
 }
 
 func write(method, resource, path, id, body string, headers map[string]string) events.APIGatewayProxyRequest {
@@ -327,13 +307,19 @@ func TestEvents(t *testing.T) {
 	}
 }
 
+// TestAWSSampleEvent: AWS's REST API samples, one a POST with a JSON body,
+// are routes of no write: 404, and nothing enqueued.
 func TestAWSSampleEvent(t *testing.T) {
-	h, q := newHandler(t)
-	var req events.APIGatewayProxyRequest
-	eventstest.AWS(t, "apigw-request.json", &req)
-	resp, err := h.Handle(context.Background(), req)
-	if err != nil || resp.StatusCode != 404 || len(q.sent) != 0 {
-		t.Fatalf("status %d, err %v, sent %d", resp.StatusCode, err, len(q.sent))
+	for _, name := range []string{"apigw-request.json", "apigw-restapi-openapi-request.json"} {
+		t.Run(name, func(t *testing.T) {
+			h, q := newHandler(t)
+			var req events.APIGatewayProxyRequest
+			eventstest.AWS(t, name, &req)
+			resp, err := h.Handle(context.Background(), req)
+			if err != nil || resp.StatusCode != 404 || len(q.sent) != 0 {
+				t.Fatalf("status %d, err %v, sent %d", resp.StatusCode, err, len(q.sent))
+			}
+		})
 	}
 }
 
@@ -432,8 +418,7 @@ func TestMetrics(t *testing.T) {
 // a create, the same user id), so SQS and the worker's request record
 // deduplicate it: no second effect, whatever the first attempt got to do.
 func TestIdempotencyKeyResume(t *testing.T) {
-	h, q := newHandler(t)
-	keys := h.keys.(*memoryKeys)
+	h, q, keys := newKeyedHandler(t)
 	n := 0
 	h.newUserID = func() (users.ID, error) { n++; return users.ID(fmt.Sprintf("0193a4b2-7c3d-7e4f-8a5b-%012d", n)), nil }
 	send := func(method, resource, id, body, key string) (int, map[string]any) {
@@ -520,8 +505,7 @@ func TestIdempotencyKeyResume(t *testing.T) {
 // deadline: a write that was queued must not end in a timeout, and a send
 // that hangs until the work's deadline still leaves time to free the key.
 func TestDeadlines(t *testing.T) {
-	h, q := newHandler(t)
-	keys := h.keys.(*memoryKeys)
+	h, q, keys := newKeyedHandler(t)
 	post := func(timeout time.Duration, key string) (events.APIGatewayProxyResponse, time.Time) {
 		deadline := time.Now().Add(timeout)
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
@@ -557,7 +541,7 @@ func TestDeadlines(t *testing.T) {
 }
 
 // The document's Idempotency-Key parameter states the rule that
-// idempotencyKey applies (a client reads it there).
+// idempotency.ParseKey applies (a client reads it there).
 func TestIdempotencyKeyAsDocumented(t *testing.T) {
 	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
 	if err != nil {
@@ -570,7 +554,7 @@ func TestIdempotencyKeyAsDocumented(t *testing.T) {
 	s := p.Value.Schema.Value
 	for _, key := range []string{`"abc"`, `abc`, `"order-42"`, `a!#$%&'()*+,-./:;<=>?@[]^_{|}~`, strings.Repeat("k", 255), `"` + strings.Repeat("k", 255) + `"`,
 		`""`, `"a b"`, `a b`, `"é"`, `a\b`, `a"b`, strings.Repeat("k", 256), `"` + strings.Repeat("k", 256) + `"`} {
-		_, goErr := idempotencyKey(key)
+		_, goErr := idempotency.ParseKey(key)
 		docErr := s.VisitJSON(key)
 		if (goErr == nil) != (docErr == nil) {
 			t.Errorf("key %q: Go %v, document %v", key, goErr, docErr)

@@ -5,6 +5,7 @@ package main
 
 import (
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +14,7 @@ import (
 	"github.com/usersapi/usersapi/shared/apigw"
 	"github.com/usersapi/usersapi/shared/awsenv"
 	"github.com/usersapi/usersapi/shared/dynamo"
+	"github.com/usersapi/usersapi/shared/idempotency"
 	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/queue"
 	"github.com/usersapi/usersapi/shared/requestid"
@@ -31,7 +33,7 @@ func main() {
 	db := dynamo.NewClient(cfg.aws, cfg.dynamodb)
 	h := &handler{
 		users:     dynamo.NewTable(db, cfg.usersTable, cfg.requestsTable),
-		keys:      dynamo.NewKeys(db, cfg.keysTable),
+		keys:      idempotency.New(dynamo.NewKeys(db, cfg.keysTable), time.Now),
 		queue:     queue.NewSender(queue.NewClient(cfg.aws, cfg.sqs), cfg.queueURL),
 		ids:       requestid.NewIssuer(cfg.key),
 		newUserID: newUserID,

@@ -7,7 +7,7 @@ import (
 
 	cfnsqs "github.com/awslabs/goformation/v7/cloudformation/sqs"
 
-	"github.com/usersapi/usersapi/shared/dynamo"
+	"github.com/usersapi/usersapi/shared/idempotency"
 )
 
 func TestLoadTemplate(t *testing.T) {
@@ -79,8 +79,8 @@ func TestKeyLeaseOutlastsIngest(t *testing.T) {
 		t.Fatal(err)
 	}
 	ingest := fns["IngestFunction"]
-	if timeout := time.Duration(ingest.Timeout) * time.Second; timeout <= 0 || timeout >= dynamo.KeyLease {
-		t.Fatalf("ingest's timeout %s, the key lease %s: the lease must be longer", timeout, dynamo.KeyLease)
+	if timeout := time.Duration(ingest.Timeout) * time.Second; timeout <= 0 || timeout >= idempotency.Lease {
+		t.Fatalf("ingest's timeout %s, the key lease %s: the lease must be longer", timeout, idempotency.Lease)
 	}
 	if ingest.Environment["REQUESTS_TABLE"] != s.Resources["RequestsTable"].Name {
 		t.Errorf("ingest env %v: a resumed request reads its outcome from the requests table", ingest.Environment)

@@ -12,9 +12,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
 
-	"github.com/usersapi/usersapi/internal/emulator/emulatortest"
-	"github.com/usersapi/usersapi/internal/stack"
 	"github.com/usersapi/usersapi/shared/dynamo"
+	"github.com/usersapi/usersapi/shared/dynamo/dynamotest"
 	"github.com/usersapi/usersapi/shared/users"
 )
 
@@ -33,8 +32,8 @@ const batchSize = 10
 // Metrics: apply-writes/s, baseline-writes/s, and x, Apply's throughput as a
 // fraction of the baseline's (the goal is at least 0.8).
 func BenchmarkApply(b *testing.B) {
-	db := emulatortest.DynamoDBClient(b)
-	usersTable, requestsTable := benchTables(b, db)
+	tables := dynamotest.Deploy(b)
+	db, usersTable, requestsTable := tables.Client, tables.Users, tables.Requests
 	tbl := dynamo.NewTable(db, usersTable, requestsTable)
 	ctx := context.Background()
 
@@ -80,28 +79,6 @@ func BenchmarkApply(b *testing.B) {
 	b.ReportMetric(applyRate, "apply-writes/s")
 	b.ReportMetric(baseRate, "baseline-writes/s")
 	b.ReportMetric(applyRate/baseRate, "x")
-}
-
-var (
-	benchDeployOnce sync.Once
-	benchStack      *stack.Stack
-	benchDeployErr  error
-)
-
-// benchTables deploys the template's tables to DynamoDB Local, once per test
-// binary (an existing table is kept), and returns the users and requests tables.
-func benchTables(b *testing.B, db *dynamodb.Client) (string, string) {
-	b.Helper()
-	benchDeployOnce.Do(func() {
-		benchStack, benchDeployErr = stack.Load("../../template.yaml", nil)
-		if benchDeployErr == nil {
-			benchDeployErr = benchStack.DeployTables(context.Background(), db)
-		}
-	})
-	if benchDeployErr != nil {
-		b.Fatal(benchDeployErr)
-	}
-	return benchStack.Resources["UsersTable"].Name, benchStack.Resources["RequestsTable"].Name
 }
 
 // benchCommands returns creates of batchSize new users, as ingest makes them.

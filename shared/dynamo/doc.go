@@ -1,10 +1,12 @@
 // Package dynamo keeps users in DynamoDB: it reads them, pages through them,
 // applies commands with conditional transactions, records each request's
-// outcome, and maps the table's stream images back to users.
+// outcome, maps the table's stream images back to users, and keeps the
+// records of Idempotency-Keys for package idempotency (Keys).
 //
 // The users table holds two kinds of item, told apart by their key: a user
 // (pk "USER#<id>") and an email sentinel (pk "EMAIL#<lowercased email>") that
 // makes emails unique. A deleted user stays as a tombstone (deleted=true) that
 // the table's TTL removes later. Request outcomes live in their own table,
-// keyed by request id, and expire with TTL.
+// keyed by request id, and expire with TTL; so do Idempotency-Keys, in a
+// table of their own keyed by the scoped key.
 package dynamo

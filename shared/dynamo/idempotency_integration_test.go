@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -12,113 +13,87 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/usersapi/usersapi/shared/dynamo"
+	"github.com/usersapi/usersapi/shared/dynamo/dynamotest"
+	"github.com/usersapi/usersapi/shared/idempotency"
+	"github.com/usersapi/usersapi/shared/idempotency/idempotencytest"
 	"github.com/usersapi/usersapi/shared/users"
 )
 
-// keyTable returns Keys over the template's idempotency table in DynamoDB
-// Local, the client and the table's name.
-func keyTable(t *testing.T) (*dynamo.Keys, *dynamodb.Client, string) {
-	t.Helper()
-	_, db, st := table(t)
-	name := st.Resources["IdempotencyTable"].Name
-	return dynamo.NewKeys(db, name), db, name
+// The Idempotency-Key protocol over Keys, in the template's idempotency table
+// in DynamoDB Local: the contract suite that the store in memory passes too.
+func TestKeys(t *testing.T) {
+	idempotencytest.Run(t, func(t *testing.T) idempotency.Store {
+		tables := dynamotest.Deploy(t)
+		return dynamo.NewKeys(tables.Client, tables.Idempotency)
+	})
 }
 
-// Keys against DynamoDB Local: a key is bound to its first request id; within
-// the lease a retry gets 409, after it (or after a Release) the retry resumes
-// that request id; an answer is replayed; Abandon forgets; another request
-// with the key is refused.
-func TestKeys(t *testing.T) {
-	keys, _, _ := keyTable(t)
+// The items Keys writes, attribute by attribute, as items written before
+// were: a claim, its answer, its release.
+func TestKeysItems(t *testing.T) {
+	tables := dynamotest.Deploy(t)
 	ctx := context.Background()
 	now := time.Now()
-	dynamo.SetClock(keys, func() time.Time { return now })
+	keys := idempotency.New(dynamo.NewKeys(tables.Client, tables.Idempotency), func() time.Time { return now })
+	item := func(key string) map[string]string {
+		t.Helper()
+		out, err := tables.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(tables.Idempotency), ConsistentRead: aws.Bool(true),
+			Key: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: key}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for name, v := range out.Item {
+			switch v := v.(type) {
+			case *ddbtypes.AttributeValueMemberS:
+				m[name] = "S:" + v.Value
+			case *ddbtypes.AttributeValueMemberN:
+				m[name] = "N:" + v.Value
+			default:
+				t.Fatalf("attribute %s is a %T", name, v)
+			}
+		}
+		return m
+	}
+	n := func(v int64) string { return "N:" + strconv.FormatInt(v, 10) }
 	key := "key-" + uuid.NewString()
-
-	first, err := keys.Begin(ctx, key, "fp", "req-1")
-	if err != nil || first.RequestID != "req-1" || first.Resumed || first.Answer != "" {
-		t.Fatalf("first claim: %+v %v", first, err)
-	}
-	if again, err := keys.Begin(ctx, key, "fp", "req-1"); err != nil || again != first {
-		t.Fatalf("the same attempt's put, sent again by the SDK: %+v %v, want its own claim %+v", again, err, first)
-	}
-	if _, err := keys.Begin(ctx, key, "fp", "req-2"); !users.IsKind(err, users.Conflict) {
-		t.Fatalf("within the lease: %v, want a conflict", err)
-	}
-	if _, err := keys.Begin(ctx, key, "other", "req-2"); !users.IsKind(err, users.KeyReused) {
-		t.Fatalf("another request: %v, want key-reused", err)
-	}
-
-	now = now.Add(dynamo.KeyLease + time.Second)
-	claim, err := keys.Begin(ctx, key, "fp", "req-3")
-	if err != nil || claim.RequestID != "req-1" || !claim.Resumed {
-		t.Fatalf("after the lease: %+v %v, want req-1 resumed", claim, err)
-	}
-	// The first attempt, outliving its lease, can no longer free the key.
-	if err := keys.Abandon(ctx, key, first); err != nil {
-		t.Fatal(err)
-	}
-	if err := keys.Release(ctx, key, first); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := keys.Begin(ctx, key, "fp", "req-4"); !users.IsKind(err, users.Conflict) {
-		t.Fatalf("the resumed claim holds a new lease: %v", err)
-	}
-	if err := keys.Release(ctx, key, claim); err != nil {
-		t.Fatal(err)
-	}
-	claim, err = keys.Begin(ctx, key, "fp", "req-5")
-	if err != nil || claim.RequestID != "req-1" || !claim.Resumed {
-		t.Fatalf("after a release: %+v %v, want req-1 resumed", claim, err)
-	}
-
-	if err := keys.Complete(ctx, key, claim, "the answer"); err != nil {
-		t.Fatal(err)
-	}
-	now = now.Add(dynamo.KeyLease + time.Second)
-	answered, err := keys.Begin(ctx, key, "fp", "req-6")
-	if err != nil || answered.RequestID != "req-1" || answered.Answer != "the answer" {
-		t.Fatalf("answered: %+v %v", answered, err)
-	}
-	if err := keys.Release(ctx, key, claim); err != nil {
-		t.Fatal(err)
-	}
-	if err := keys.Abandon(ctx, key, claim); err != nil {
-		t.Fatal(err)
-	}
-	if claim, _ := keys.Begin(ctx, key, "fp", "req-7"); claim.Answer != "the answer" {
-		t.Fatalf("release and abandon leave an answered key alone: %+v", claim)
-	}
-
-	// Abandoned, a key is free for a new request; expired, too.
-	other := "key-" + uuid.NewString()
-	eight, err := keys.Begin(ctx, other, "fp", "req-8")
+	claim, err := keys.Begin(ctx, key, "fp", "req-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := keys.Abandon(ctx, other, eight); err != nil {
+	claimed := map[string]string{"pk": "S:" + key, "fingerprint": "S:fp", "requestId": "S:req-1",
+		"leaseUntil": n(now.Add(idempotency.Lease).UnixMilli()), "expiresAt": n(now.Add(idempotency.TTL).Unix())}
+	if got := item(key); fmt.Sprint(got) != fmt.Sprint(claimed) {
+		t.Fatalf("claimed: %v, want %v", got, claimed)
+	}
+	if err := keys.Complete(ctx, claim, idempotency.Answer{Body: `{"requestId":"req-1"}`, Location: "/dev/requests/req-1"}); err != nil {
 		t.Fatal(err)
 	}
-	if claim, err := keys.Begin(ctx, other, "new", "req-9"); err != nil || claim.RequestID != "req-9" || claim.Resumed {
-		t.Fatalf("after abandon: %+v %v", claim, err)
+	claimed["answer"] = `S:{"body":"{\"requestId\":\"req-1\"}","location":"/dev/requests/req-1"}`
+	if got := item(key); fmt.Sprint(got) != fmt.Sprint(claimed) {
+		t.Fatalf("answered: %v, want %v", got, claimed)
 	}
-	now = now.Add(dynamo.IdempotencyTTL + time.Second)
-	if claim, err := keys.Begin(ctx, key, "newer", "req-10"); err != nil || claim.RequestID != "req-10" || claim.Resumed {
-		t.Fatalf("an expired key: %+v %v", claim, err)
-	}
-	// A key resumed just before it expires is not given away while the
-	// resuming attempt holds its lease.
-	third := "key-" + uuid.NewString()
-	if _, err := keys.Begin(ctx, third, "fp", "req-11"); err != nil {
+
+	other := "key-" + uuid.NewString()
+	if claim, err = keys.Begin(ctx, other, "fp", "req-2"); err != nil {
 		t.Fatal(err)
 	}
-	now = now.Add(dynamo.IdempotencyTTL - 10*time.Second)
-	if claim, err := keys.Begin(ctx, third, "fp", "req-12"); err != nil || claim.RequestID != "req-11" || !claim.Resumed {
-		t.Fatalf("resumed before expiry: %+v %v", claim, err)
+	if err := keys.Release(ctx, claim); err != nil {
+		t.Fatal(err)
 	}
-	now = now.Add(20 * time.Second)
-	if _, err := keys.Begin(ctx, third, "other", "req-13"); !users.IsKind(err, users.KeyReused) {
-		t.Fatalf("past the key's first expiry, within the lease: %v, want the key still bound (key-reused)", err)
+	released := map[string]string{"pk": "S:" + other, "fingerprint": "S:fp", "requestId": "S:req-2",
+		"leaseUntil": "N:0", "expiresAt": n(now.Add(idempotency.TTL).Unix())}
+	if got := item(other); fmt.Sprint(got) != fmt.Sprint(released) {
+		t.Fatalf("released: %v, want %v", got, released)
+	}
+	// Resumed, the key's lease is set again.
+	now = now.Add(time.Second)
+	if claim, err = keys.Begin(ctx, other, "fp", "req-3"); err != nil || !claim.Resumed {
+		t.Fatalf("resume: %+v %v", claim, err)
+	}
+	released["leaseUntil"] = n(now.Add(idempotency.Lease).UnixMilli())
+	if got := item(other); fmt.Sprint(got) != fmt.Sprint(released) {
+		t.Fatalf("resumed: %v, want %v", got, released)
 	}
 }
 
@@ -126,78 +101,40 @@ func TestKeys(t *testing.T) {
 // no leaseUntil) is in progress until it expires: its request may be queued
 // under an id nobody knows, so nothing may be sent under another.
 func TestKeysWrittenBeforeLeases(t *testing.T) {
-	keys, db, name := keyTable(t)
+	tables := dynamotest.Deploy(t)
 	ctx := context.Background()
 	now := time.Now()
-	dynamo.SetClock(keys, func() time.Time { return now })
+	store := dynamo.NewKeys(tables.Client, tables.Idempotency)
 	key := "key-" + uuid.NewString()
-	_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(name), Item: map[string]ddbtypes.AttributeValue{
+	_, err := tables.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tables.Idempotency), Item: map[string]ddbtypes.AttributeValue{
 		"pk": &ddbtypes.AttributeValueMemberS{Value: key}, "fingerprint": &ddbtypes.AttributeValueMemberS{Value: "fp"},
 		"expiresAt": &ddbtypes.AttributeValueMemberN{Value: fmt.Sprint(now.Add(time.Hour).Unix())}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	now = now.Add(10 * time.Minute)
-	if claim, err := keys.Begin(ctx, key, "fp", "req-new"); !users.IsKind(err, users.Conflict) {
-		t.Fatalf("an old in-progress key: %+v %v, want a conflict", claim, err)
+	r, ok, err := store.Get(ctx, key)
+	if want := (idempotency.Record{Key: key, Fingerprint: "fp", ExpiresAt: now.Add(time.Hour).Truncate(time.Second)}); !ok || err != nil || !idempotencytest.Equal(r, want) {
+		t.Fatalf("read as %+v %v %v, want %+v", r, ok, err, want)
 	}
-	now = now.Add(time.Hour)
-	if claim, err := keys.Begin(ctx, key, "fp", "req-new"); err != nil || claim.RequestID != "req-new" || claim.Resumed {
-		t.Fatalf("once expired: %+v %v, want a new claim", claim, err)
-	}
+	keys := idempotency.New(store, func() time.Time { return now })
+	idempotencytest.WrittenBeforeLeases(t, keys, func(d time.Duration) { now = now.Add(d) }, key)
 }
 
-// Completing, releasing or abandoning a key that is gone creates nothing.
-func TestKeysGone(t *testing.T) {
-	keys, db, name := keyTable(t)
+// An item that cannot be read as a key is in progress: nothing is sent under
+// a key whose binding is unknown.
+func TestKeysUnreadable(t *testing.T) {
+	tables := dynamotest.Deploy(t)
 	ctx := context.Background()
 	key := "key-" + uuid.NewString()
-	c := dynamo.Claim{RequestID: "req-1", Lease: 1}
-	for _, err := range []error{keys.Complete(ctx, key, c, "answer"), keys.Release(ctx, key, c), keys.Abandon(ctx, key, c)} {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(name), ConsistentRead: aws.Bool(true),
-		Key: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: key}}})
-	if err != nil || out.Item != nil {
-		t.Fatalf("a missing key got an item: %v %v", out.Item, err)
-	}
-}
-
-// Two retries that find the lease lapsed at once: one resumes, the other is
-// told to wait.
-func TestKeysResumeRace(t *testing.T) {
-	keys, _, _ := keyTable(t)
-	ctx := context.Background()
-	key := "key-" + uuid.NewString()
-	claim, err := keys.Begin(ctx, key, "fp", "req-1")
+	_, err := tables.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tables.Idempotency), Item: map[string]ddbtypes.AttributeValue{
+		"pk": &ddbtypes.AttributeValueMemberS{Value: key}, "fingerprint": &ddbtypes.AttributeValueMemberS{Value: "fp"},
+		"leaseUntil": &ddbtypes.AttributeValueMemberS{Value: "soon"},
+		"expiresAt":  &ddbtypes.AttributeValueMemberN{Value: fmt.Sprint(time.Now().Add(time.Hour).Unix())}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := keys.Release(ctx, key, claim); err != nil {
-		t.Fatal(err)
-	}
-	results := make(chan error, 8)
-	for range 8 {
-		go func() {
-			claim, err := keys.Begin(ctx, key, "fp", "req-x")
-			if err == nil && claim.RequestID != "req-1" {
-				t.Errorf("resumed %+v", claim)
-			}
-			results <- err
-		}()
-	}
-	resumed := 0
-	for range 8 {
-		switch err := <-results; {
-		case err == nil:
-			resumed++
-		case !users.IsKind(err, users.Conflict):
-			t.Errorf("%v", err)
-		}
-	}
-	if resumed != 1 {
-		t.Fatalf("%d retries resumed the request, want 1", resumed)
+	keys := idempotency.New(dynamo.NewKeys(tables.Client, tables.Idempotency), nil)
+	if claim, err := keys.Begin(ctx, key, "fp", "req-1"); !users.IsKind(err, users.Conflict) {
+		t.Fatalf("an unreadable key: %+v %v, want a conflict", claim, err)
 	}
 }

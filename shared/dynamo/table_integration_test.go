@@ -13,33 +13,17 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
 
-	"github.com/usersapi/usersapi/internal/emulator/emulatortest"
-	"github.com/usersapi/usersapi/internal/stack"
 	"github.com/usersapi/usersapi/shared/dynamo"
+	"github.com/usersapi/usersapi/shared/dynamo/dynamotest"
 	"github.com/usersapi/usersapi/shared/users"
 )
 
-var (
-	deployOnce sync.Once
-	deployed   *stack.Stack
-	deployErr  error
-)
-
-// table returns a Table over the template's tables in DynamoDB Local, deployed
-// once per test binary.
-func table(t *testing.T) (*dynamo.Table, *dynamodb.Client, *stack.Stack) {
+// table returns a Table over the template's tables in DynamoDB Local, and the
+// tables.
+func table(t *testing.T) (*dynamo.Table, dynamotest.Tables) {
 	t.Helper()
-	db := emulatortest.DynamoDBClient(t)
-	deployOnce.Do(func() {
-		deployed, deployErr = stack.Load("../../template.yaml", nil)
-		if deployErr == nil {
-			deployErr = deployed.DeployTables(context.Background(), db)
-		}
-	})
-	if deployErr != nil {
-		t.Fatal(deployErr)
-	}
-	return dynamo.NewTable(db, deployed.Resources["UsersTable"].Name, deployed.Resources["RequestsTable"].Name), db, deployed
+	tables := dynamotest.Deploy(t)
+	return dynamo.NewTable(tables.Client, tables.Users, tables.Requests), tables
 }
 
 func newID(t *testing.T) users.ID {
@@ -69,7 +53,7 @@ func uniqueEmail(prefix string) string {
 }
 
 func TestLifecycle(t *testing.T) {
-	tb, _, _ := table(t)
+	tb, _ := table(t)
 	ctx := context.Background()
 	id := newID(t)
 	email := uniqueEmail("Ada")
@@ -140,7 +124,7 @@ func TestLifecycle(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestEmailUniqueness(t *testing.T) {
-	tb, db, s := table(t)
+	tb, tables := table(t)
 	email := uniqueEmail("race")
 	var wg sync.WaitGroup
 	results := make([]users.Request, 20)
@@ -186,7 +170,7 @@ func TestEmailUniqueness(t *testing.T) {
 		t.Fatalf("taking another's email: %+v", r)
 	}
 	// Exactly one sentinel for the email, and it names the winner.
-	out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(s.Resources["UsersTable"].Name),
+	out, err := tables.Client.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(tables.Users),
 		Key: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "EMAIL#" + users.EmailKey(email)}}, ConsistentRead: aws.Bool(true)})
 	if err != nil || out.Item == nil {
 		t.Fatalf("sentinel: %v %v", out, err)
@@ -207,7 +191,7 @@ func upper(s string) string {
 }
 
 func TestListPages(t *testing.T) {
-	tb, _, _ := table(t)
+	tb, _ := table(t)
 	ctx := context.Background()
 	var made []users.ID
 	for range 5 {
@@ -248,7 +232,7 @@ func TestListPages(t *testing.T) {
 
 // A create whose user exists under another request is refused as a conflict, and recorded.
 func TestCreateOfExistingUser(t *testing.T) {
-	tb, _, _ := table(t)
+	tb, _ := table(t)
 	id := newID(t)
 	if r := apply(t, tb, create(id, uniqueEmail("first"))); r.Status != users.Succeeded {
 		t.Fatalf("create: %+v", r)

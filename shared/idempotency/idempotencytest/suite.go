@@ -215,6 +215,11 @@ func testLease(t *testing.T, s idempotency.Store) {
 	if claim, err := keys.Begin(ctx, third, "fp", "req-12"); err != nil || claim.RequestID != "req-11" || !claim.Resumed {
 		t.Fatalf("resumed before expiry: %+v %v", claim, err)
 	}
+	// Its expiry is moved past the lease: a store's TTL, which knows nothing
+	// of leases, does not forget it under the resuming attempt.
+	if r, _, err := s.Get(ctx, third); err != nil || !r.ExpiresAt.After(r.LeaseUntil) {
+		t.Fatalf("resumed before expiry: kept %+v %v, want it to expire after its lease", r, err)
+	}
 	c.now = c.now.Add(20 * time.Second)
 	if _, err := keys.Begin(ctx, third, "other", "req-13"); !users.IsKind(err, users.KeyReused) {
 		t.Fatalf("past the key's first expiry, within the lease: %v, want the key still bound (key-reused)", err)

@@ -1,9 +1,11 @@
 package localcloud
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"io"
 	"io/fs"
 	"net"
@@ -46,13 +48,13 @@ type Pages struct {
 func (p *Pages) Register(mux *http.ServeMux) {
 	assets, _ := fs.Sub(web, "web/assets")
 	routes := map[string]http.Handler{
-		"GET /_local/{$}":              page("index.html"),
-		"GET /_local/xray":             page("xray.html"),
+		"GET /_local/{$}":              page("index"),
+		"GET /_local/xray":             page("xray"),
 		"GET /_local/xray/map":         http.HandlerFunc(p.serveMap),
 		"GET /_local/xray/traces":      http.HandlerFunc(p.serveTraces),
 		"GET /_local/xray/traces/{id}": http.HandlerFunc(p.serveTrace),
 		"GET /_local/events":           http.HandlerFunc(p.serveEvents),
-		"GET /_local/events/live":      page("events.html"),
+		"GET /_local/events/live":      page("events"),
 		"GET /_local/events/stream":    http.HandlerFunc(p.serveEventStream),
 		"GET /_local/assets/":          http.StripPrefix("/_local/assets/", http.FileServerFS(assets)),
 		"GET /_local/assets/{$}":       http.NotFoundHandler(), // no listing
@@ -62,12 +64,19 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	}
 }
 
-// page serves one of the embedded HTML pages.
+// page serves one of the embedded HTML pages in the pages' layout
+// (web/layout.html): name is the page, web/<name>.html defines its title,
+// script, the items of its bar and its main content.
 func page(name string) http.Handler {
-	b, err := web.ReadFile("web/" + name)
+	t, err := template.ParseFS(web, "web/layout.html", "web/"+name+".html")
+	var buf bytes.Buffer
+	if err == nil {
+		err = t.ExecuteTemplate(&buf, "layout.html", struct{ Page string }{name})
+	}
 	if err != nil {
 		panic(err) // the embedded files are fixed at build time; the tests read each one
 	}
+	b := buf.Bytes()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write(b)

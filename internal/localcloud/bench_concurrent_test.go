@@ -64,12 +64,7 @@ func BenchmarkWriteConcurrent(b *testing.B) {
 	if b.Failed() || len(evented) == 0 {
 		return
 	}
-	b.ReportMetric(percentile(accepted, 0.5), "202-p50-ms")
-	b.ReportMetric(percentile(accepted, 0.99), "202-p99-ms")
-	b.ReportMetric(percentile(succeeded, 0.5), "succeeded-p50-ms")
-	b.ReportMetric(percentile(succeeded, 0.99), "succeeded-p99-ms")
-	b.ReportMetric(percentile(evented, 0.5), "event-p50-ms")
-	b.ReportMetric(percentile(evented, 0.99), "event-p99-ms")
+	reportWrites(b, accepted, succeeded, evented)
 	b.ReportMetric(float64(len(evented))/elapsed.Seconds(), "writes/s")
 }
 

@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
 
 	"github.com/usersapi/usersapi/shared/dynamo"
@@ -35,26 +32,6 @@ func TestKeysItems(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	keys := idempotency.New(dynamo.NewKeys(tables.Client, tables.Idempotency), func() time.Time { return now })
-	item := func(key string) map[string]string {
-		t.Helper()
-		out, err := tables.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(tables.Idempotency), ConsistentRead: aws.Bool(true),
-			Key: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: key}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := map[string]string{}
-		for name, v := range out.Item {
-			switch v := v.(type) {
-			case *ddbtypes.AttributeValueMemberS:
-				m[name] = "S:" + v.Value
-			case *ddbtypes.AttributeValueMemberN:
-				m[name] = "N:" + v.Value
-			default:
-				t.Fatalf("attribute %s is a %T", name, v)
-			}
-		}
-		return m
-	}
 	n := func(v int64) string { return "N:" + strconv.FormatInt(v, 10) }
 	key := "key-" + uuid.NewString()
 	claim, err := keys.Begin(ctx, key, "fp", "req-1")
@@ -63,14 +40,14 @@ func TestKeysItems(t *testing.T) {
 	}
 	claimed := map[string]string{"pk": "S:" + key, "fingerprint": "S:fp", "requestId": "S:req-1",
 		"leaseUntil": n(now.Add(idempotency.Lease).UnixMilli()), "expiresAt": n(now.Add(idempotency.TTL).Unix())}
-	if got := item(key); fmt.Sprint(got) != fmt.Sprint(claimed) {
+	if got := tables.Item(t, tables.Idempotency, key); fmt.Sprint(got) != fmt.Sprint(claimed) {
 		t.Fatalf("claimed: %v, want %v", got, claimed)
 	}
 	if err := keys.Complete(ctx, claim, idempotency.Answer{Body: `{"requestId":"req-1"}`, Location: "/dev/requests/req-1"}); err != nil {
 		t.Fatal(err)
 	}
 	claimed["answer"] = `S:{"body":"{\"requestId\":\"req-1\"}","location":"/dev/requests/req-1"}`
-	if got := item(key); fmt.Sprint(got) != fmt.Sprint(claimed) {
+	if got := tables.Item(t, tables.Idempotency, key); fmt.Sprint(got) != fmt.Sprint(claimed) {
 		t.Fatalf("answered: %v, want %v", got, claimed)
 	}
 
@@ -83,7 +60,7 @@ func TestKeysItems(t *testing.T) {
 	}
 	released := map[string]string{"pk": "S:" + other, "fingerprint": "S:fp", "requestId": "S:req-2",
 		"leaseUntil": "N:0", "expiresAt": n(now.Add(idempotency.TTL).Unix())}
-	if got := item(other); fmt.Sprint(got) != fmt.Sprint(released) {
+	if got := tables.Item(t, tables.Idempotency, other); fmt.Sprint(got) != fmt.Sprint(released) {
 		t.Fatalf("released: %v, want %v", got, released)
 	}
 	// Resumed, the key's lease is set again.
@@ -92,7 +69,7 @@ func TestKeysItems(t *testing.T) {
 		t.Fatalf("resume: %+v %v", claim, err)
 	}
 	released["leaseUntil"] = n(now.Add(idempotency.Lease).UnixMilli())
-	if got := item(other); fmt.Sprint(got) != fmt.Sprint(released) {
+	if got := tables.Item(t, tables.Idempotency, other); fmt.Sprint(got) != fmt.Sprint(released) {
 		t.Fatalf("resumed: %v, want %v", got, released)
 	}
 }
@@ -106,12 +83,7 @@ func TestKeysWrittenBeforeLeases(t *testing.T) {
 	now := time.Now()
 	store := dynamo.NewKeys(tables.Client, tables.Idempotency)
 	key := "key-" + uuid.NewString()
-	_, err := tables.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tables.Idempotency), Item: map[string]ddbtypes.AttributeValue{
-		"pk": &ddbtypes.AttributeValueMemberS{Value: key}, "fingerprint": &ddbtypes.AttributeValueMemberS{Value: "fp"},
-		"expiresAt": &ddbtypes.AttributeValueMemberN{Value: fmt.Sprint(now.Add(time.Hour).Unix())}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tables.Put(t, tables.Idempotency, map[string]any{"pk": key, "fingerprint": "fp", "expiresAt": now.Add(time.Hour).Unix()})
 	r, ok, err := store.Get(ctx, key)
 	if want := (idempotency.Record{Key: key, Fingerprint: "fp", ExpiresAt: now.Add(time.Hour).Truncate(time.Second)}); !ok || err != nil || !idempotencytest.Equal(r, want) {
 		t.Fatalf("read as %+v %v %v, want %+v", r, ok, err, want)
@@ -126,13 +98,7 @@ func TestKeysUnreadable(t *testing.T) {
 	tables := dynamotest.Deploy(t)
 	ctx := context.Background()
 	key := "key-" + uuid.NewString()
-	_, err := tables.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tables.Idempotency), Item: map[string]ddbtypes.AttributeValue{
-		"pk": &ddbtypes.AttributeValueMemberS{Value: key}, "fingerprint": &ddbtypes.AttributeValueMemberS{Value: "fp"},
-		"leaseUntil": &ddbtypes.AttributeValueMemberS{Value: "soon"},
-		"expiresAt":  &ddbtypes.AttributeValueMemberN{Value: fmt.Sprint(time.Now().Add(time.Hour).Unix())}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tables.Put(t, tables.Idempotency, map[string]any{"pk": key, "fingerprint": "fp", "leaseUntil": "soon", "expiresAt": time.Now().Add(time.Hour).Unix()})
 	keys := idempotency.New(dynamo.NewKeys(tables.Client, tables.Idempotency), nil)
 	if claim, err := keys.Begin(ctx, key, "fp", "req-1"); !users.IsKind(err, users.Conflict) {
 		t.Fatalf("an unreadable key: %+v %v, want a conflict", claim, err)

@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
 
 	"github.com/usersapi/usersapi/shared/dynamo"
@@ -170,13 +167,8 @@ func TestEmailUniqueness(t *testing.T) {
 		t.Fatalf("taking another's email: %+v", r)
 	}
 	// Exactly one sentinel for the email, and it names the winner.
-	out, err := tables.Client.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(tables.Users),
-		Key: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "EMAIL#" + users.EmailKey(email)}}, ConsistentRead: aws.Bool(true)})
-	if err != nil || out.Item == nil {
-		t.Fatalf("sentinel: %v %v", out, err)
-	}
-	if got := out.Item["userId"].(*ddbtypes.AttributeValueMemberS).Value; got != string(winner) {
-		t.Fatalf("sentinel names %s, want %s", got, winner)
+	if got := tables.Item(t, tables.Users, "EMAIL#"+users.EmailKey(email)); got["userId"] != "S:"+string(winner) {
+		t.Fatalf("sentinel %v, want one naming %s", got, winner)
 	}
 }
 

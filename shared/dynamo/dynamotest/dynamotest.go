@@ -3,13 +3,16 @@ package dynamotest
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/usersapi/usersapi/internal/emulator/emulatortest"
 	"github.com/usersapi/usersapi/internal/stack"
@@ -54,21 +57,55 @@ func Deploy(tb testing.TB) Tables {
 		Requests: deployed.Resources["RequestsTable"].Name, Idempotency: deployed.Resources["IdempotencyTable"].Name}
 }
 
-// templatePath returns the path of the module's template.yaml: the test runs
-// in its package's folder, somewhere below the module's root.
-func templatePath() (string, error) {
-	dir, err := os.Getwd()
+// Item returns the item whose "pk" is pk in table, read consistently, as
+// attribute names and typed values ("S:Ada", "N:3", "BOOL:true"); nil when
+// there is none. It fails tb on an error, or on a type it does not render.
+func (t Tables) Item(tb testing.TB, table, pk string) map[string]string {
+	tb.Helper()
+	out, err := t.Client.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}})
 	if err != nil {
-		return "", fmt.Errorf("find template.yaml: %w", err)
+		tb.Fatalf("get %s from %s: %v", pk, table, err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "template.yaml"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find template.yaml: no go.mod above the test's folder")
-		}
-		dir = parent
+	if out.Item == nil {
+		return nil
 	}
+	item := map[string]string{}
+	for name, v := range out.Item {
+		switch v := v.(type) {
+		case *types.AttributeValueMemberS:
+			item[name] = "S:" + v.Value
+		case *types.AttributeValueMemberN:
+			item[name] = "N:" + v.Value
+		case *types.AttributeValueMemberBOOL:
+			item[name] = "BOOL:" + strconv.FormatBool(v.Value)
+		default:
+			tb.Fatalf("get %s from %s: attribute %s is a %T", pk, table, name, v)
+		}
+	}
+	return item
+}
+
+// Put writes item to table as it is, with no condition: for items that the
+// code under test would not write, such as those of an earlier version.
+// Strings become S and numbers N (attributevalue.MarshalMap).
+func (t Tables) Put(tb testing.TB, table string, item map[string]any) {
+	tb.Helper()
+	av, err := attributevalue.MarshalMap(item)
+	if err == nil {
+		_, err = t.Client.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: av})
+	}
+	if err != nil {
+		tb.Fatalf("put %v to %s: %v", item, table, err)
+	}
+}
+
+// templatePath returns the path of the module's template.yaml, found from
+// this file's own (shared/dynamo/dynamotest), whichever package's test runs.
+func templatePath() (string, error) {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", errors.New("find template.yaml: no caller information")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "template.yaml"), nil
 }

@@ -1,7 +1,6 @@
 package idempotencytest
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"testing"
@@ -41,11 +40,25 @@ type clock struct{ now time.Time }
 
 func (c *clock) Now() time.Time { return c.now }
 
+// begin returns keys over s that read the time from the clock it returns,
+// and a claim of a key of its own for req-1 (fingerprint "fp").
+func begin(t *testing.T, s idempotency.Store) (*idempotency.Keys, *clock, string, idempotency.Claim) {
+	t.Helper()
+	c := &clock{now: time.Now()}
+	keys := idempotency.New(s, c.Now)
+	key := newKey()
+	claim, err := keys.Begin(t.Context(), key, "fp", "req-1")
+	if err != nil || claim.RequestID != "req-1" || claim.Resumed || claim.Answer != nil || claim.Lease.IsZero() {
+		t.Fatalf("first claim: %+v %v", claim, err)
+	}
+	return keys, c, key, claim
+}
+
 // testWrites: the store keeps what it is given and writes only on its
 // condition: Create where nothing is kept, Replace and Delete where the
 // record kept is still the one expected; Replace never creates.
 func testWrites(t *testing.T, s idempotency.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	now := time.Now()
 	r := idempotency.Record{Key: newKey(), Fingerprint: "fp", RequestID: "req-1",
 		LeaseUntil: now.Truncate(time.Millisecond), ExpiresAt: now.Add(time.Hour).Truncate(time.Second)}
@@ -128,15 +141,8 @@ func with(r idempotency.Record, change func(*idempotency.Record)) idempotency.Re
 // expired key is free; a key resumed just before it expires is not given away
 // while the resuming attempt holds its lease.
 func testLease(t *testing.T, s idempotency.Store) {
-	ctx := context.Background()
-	c := &clock{now: time.Now()}
-	keys := idempotency.New(s, c.Now)
-	key := newKey()
-
-	first, err := keys.Begin(ctx, key, "fp", "req-1")
-	if err != nil || first.RequestID != "req-1" || first.Resumed || first.Answer != nil || first.Lease.IsZero() {
-		t.Fatalf("first claim: %+v %v", first, err)
-	}
+	ctx := t.Context()
+	keys, c, key, first := begin(t, s)
 	if again, err := keys.Begin(ctx, key, "fp", "req-1"); err != nil || !same(again, first) {
 		t.Fatalf("the same attempt's claim, sent again by the store's client: %+v %v, want its own claim %+v", again, err, first)
 	}
@@ -236,7 +242,7 @@ func same(a, b idempotency.Claim) bool {
 // may be queued under an id nobody knows, so nothing may be sent under
 // another.
 func testWrittenBeforeLeases(t *testing.T, s idempotency.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	c := &clock{now: time.Now()}
 	keys := idempotency.New(s, c.Now)
 	key := newKey()
@@ -252,7 +258,7 @@ func testWrittenBeforeLeases(t *testing.T, s idempotency.Store) {
 // expires, and then free. advance moves the time keys reads on.
 func WrittenBeforeLeases(t *testing.T, keys *idempotency.Keys, advance func(time.Duration), key string) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	advance(10 * time.Minute)
 	if claim, err := keys.Begin(ctx, key, "fp", "req-new"); !users.IsKind(err, users.Conflict) {
 		t.Fatalf("an old in-progress key: %+v %v, want a conflict", claim, err)
@@ -266,13 +272,8 @@ func WrittenBeforeLeases(t *testing.T, keys *idempotency.Keys, advance func(time
 // testGone: completing, releasing or abandoning a key that is gone creates
 // nothing; nor does a claim that holds nothing.
 func testGone(t *testing.T, s idempotency.Store) {
-	ctx := context.Background()
-	keys := idempotency.New(s, nil)
-	key := newKey()
-	c, err := keys.Begin(ctx, key, "fp", "req-1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx := t.Context()
+	keys, _, key, c := begin(t, s)
 	if err := keys.Abandon(ctx, c); err != nil {
 		t.Fatal(err)
 	}
@@ -293,14 +294,8 @@ func testGone(t *testing.T, s idempotency.Store) {
 // lease another attempt at the same request took over may still record it;
 // not once the key is bound to another request.
 func testLateComplete(t *testing.T, s idempotency.Store) {
-	ctx := context.Background()
-	c := &clock{now: time.Now()}
-	keys := idempotency.New(s, c.Now)
-	key := newKey()
-	first, err := keys.Begin(ctx, key, "fp", "req-1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx := t.Context()
+	keys, c, key, first := begin(t, s)
 	c.now = c.now.Add(idempotency.Lease + time.Second)
 	if resumed, err := keys.Begin(ctx, key, "fp", "req-2"); err != nil || !resumed.Resumed {
 		t.Fatalf("resume: %+v %v", resumed, err)
@@ -332,15 +327,8 @@ func testLateComplete(t *testing.T, s idempotency.Store) {
 // sent, and released (the retry resumes the same request) if this attempt
 // tried to send, or resumed an attempt that may have.
 func testFail(t *testing.T, s idempotency.Store) {
-	ctx := context.Background()
-	c := &clock{now: time.Now()}
-	keys := idempotency.New(s, c.Now)
-
-	key := newKey()
-	claim, err := keys.Begin(ctx, key, "fp", "req-1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx := t.Context()
+	keys, _, key, claim := begin(t, s)
 	if err := keys.Fail(ctx, claim, false); err != nil {
 		t.Fatal(err)
 	}
@@ -348,35 +336,28 @@ func testFail(t *testing.T, s idempotency.Store) {
 		t.Fatalf("after a failure before the send: %+v %v, want the key free", again, err)
 	}
 
-	key = newKey()
-	if claim, err = keys.Begin(ctx, key, "fp", "req-3"); err != nil {
-		t.Fatal(err)
-	}
+	keys, _, key, claim = begin(t, s)
 	if err := keys.Fail(ctx, claim, true); err != nil {
 		t.Fatal(err)
 	}
-	resumed, err := keys.Begin(ctx, key, "fp", "req-4")
-	if err != nil || resumed.RequestID != "req-3" || !resumed.Resumed {
-		t.Fatalf("after a failed send: %+v %v, want req-3 resumed at once", resumed, err)
+	resumed, err := keys.Begin(ctx, key, "fp", "req-3")
+	if err != nil || resumed.RequestID != "req-1" || !resumed.Resumed {
+		t.Fatalf("after a failed send: %+v %v, want req-1 resumed at once", resumed, err)
 	}
 	if err := keys.Fail(ctx, resumed, false); err != nil {
 		t.Fatal(err)
 	}
-	if again, err := keys.Begin(ctx, key, "fp", "req-5"); err != nil || again.RequestID != "req-3" || !again.Resumed {
-		t.Fatalf("after a resumed request failed before its send: %+v %v, want req-3 resumed again", again, err)
+	if again, err := keys.Begin(ctx, key, "fp", "req-4"); err != nil || again.RequestID != "req-1" || !again.Resumed {
+		t.Fatalf("after a resumed request failed before its send: %+v %v, want req-1 resumed again", again, err)
 	}
 }
 
 // testResumeRace: two or more retries that find the lease lapsed at once: one
 // resumes, the others are told to wait.
 func testResumeRace(t *testing.T, s idempotency.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	keys := idempotency.New(s, nil)
-	key := newKey()
-	claim, err := keys.Begin(ctx, key, "fp", "req-1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, key, claim := begin(t, s)
 	if err := keys.Release(ctx, claim); err != nil {
 		t.Fatal(err)
 	}

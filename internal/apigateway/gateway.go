@@ -234,7 +234,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op := rt.item.GetOperation(r.Method)
-	ext := map[string]any{}
+	var ext map[string]any
 	if op != nil {
 		ext = op.Extensions
 	} else if anyMethod, ok := rt.item.Extensions["x-amazon-apigateway-any-method"].(map[string]any); ok {

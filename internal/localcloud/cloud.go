@@ -399,7 +399,7 @@ func (c *Cloud) Close() {
 	_ = c.XRay.Close()
 }
 
-// lockedWriter serialises writes to w, so that lines do not interleave.
+// lockedWriter passes writes to w one at a time, so that lines do not interleave.
 type lockedWriter struct {
 	mu sync.Mutex
 	w  io.Writer

@@ -89,14 +89,15 @@ func (is *Issuer) Token(sub, scopes string, ttl time.Duration) (string, error) {
 
 // ServeHTTP serves the issuer's JWKS.
 func (is *Issuer) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	pad := func(b []byte) string {
-		out := make([]byte, 32)
-		copy(out[32-len(b):], b)
-		return base64.RawURLEncoding.EncodeToString(out)
+	pub, err := is.key.PublicKey.Bytes() // uncompressed: 0x04, then X and Y in 32 bytes each
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
 	}
+	enc := base64.RawURLEncoding.EncodeToString
 	jwks := map[string]any{"keys": []map[string]string{{
 		"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": is.kid,
-		"x": pad(is.key.PublicKey.X.Bytes()), "y": pad(is.key.PublicKey.Y.Bytes()),
+		"x": enc(pub[1:33]), "y": enc(pub[33:65]),
 	}}}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "max-age=300")

@@ -8,6 +8,9 @@
 #   .tools/elasticmq/  ElasticMQ jars (SQS emulator), Maven Central, tools/pom.xml
 #   .tools/venv/       aws-sam-cli, cfn-lint and schemathesis, PyPI, tools/requirements.txt
 #                      + constraints.txt
+#   .tools/checkov/    checkov (make lint), PyPI, tools/checkov-requirements.txt +
+#                      checkov-constraints.txt: a virtualenv of its own, since checkov pins
+#                      a boto3 that SAM CLI cannot share
 #   .tools/stamps/     one file per step: the hash of its manifests when it last succeeded
 #
 # Idempotent: a step whose manifests have not changed since its stamp is skipped, so a
@@ -158,6 +161,24 @@ else
 	line sam "$sam"
 	line cfn-lint "$lint"
 	line schemathesis "$st"
+fi
+
+# --- checkov, from PyPI into its own virtualenv. ---
+h=$(hash "$MANIFESTS/checkov-requirements.txt" "$MANIFESTS/checkov-constraints.txt" <(echo checkov-v1))
+if fresh checkov "$h" "$TOOLS/checkov/bin/checkov"; then
+	line checkov "$(version_of checkov) (up to date)"
+else
+	need python3 python3
+	if [[ ! -x $TOOLS/checkov/bin/python ]] || ! "$TOOLS/checkov/bin/python" -c '' 2>/dev/null; then
+		rm -rf "$TOOLS/checkov"
+		python3 -m venv "$TOOLS/checkov" 2>"$TOOLS/logs/checkov-venv.log" ||
+			die "python3 -m venv failed: apt-get install python3-venv ($(tail -n1 "$TOOLS/logs/checkov-venv.log"))"
+	fi
+	run checkov "$TOOLS/checkov/bin/python" -m pip install --disable-pip-version-check -q \
+		-r "$MANIFESTS/checkov-requirements.txt" -c "$MANIFESTS/checkov-constraints.txt"
+	v="checkov $("$TOOLS/checkov/bin/checkov" --version) in .tools/checkov"
+	stamp checkov "$h" "$v"
+	line checkov "$v"
 fi
 
 # --- golangci-lint, only when asked for (make lint): a Go tool module of its own, so its

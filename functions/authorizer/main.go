@@ -6,27 +6,23 @@
 package main
 
 import (
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
+	"github.com/usersapi/usersapi/shared/function"
 	"github.com/usersapi/usersapi/shared/metrics"
-	"github.com/usersapi/usersapi/shared/trace"
 )
 
-func main() {
-	log := trace.NewLogger()
-	cfg, err := loadConfig(os.Getenv)
-	if err != nil {
-		log.Error("config", "err", err)
-		os.Exit(1)
-	}
+func main() { function.Start(loadConfig, build) }
+
+// build makes the handler and its clients once, at init.
+func build(cfg config, log *slog.Logger) (any, error) {
 	// Nothing is fetched here: the key set comes with the first token.
-	h := &handler{tokens: newVerifier(cfg, newKeySet(cfg.jwksURL, log), time.Now), log: log, metrics: metrics.New(os.Stdout, os.Getenv("STAGE"))}
-	lambda.Start(h.Handle)
+	h := &handler{tokens: newVerifier(cfg, newKeySet(cfg.jwksURL, log), time.Now), log: log, metrics: metrics.New(os.Stdout, cfg.stage)}
+	return h.Handle, nil
 }
 
 // config is the authorizer's environment, read once at init.
@@ -36,6 +32,7 @@ type config struct {
 	audience    string   // AUDIENCE: an aud that admits a token
 	clientIDs   []string // CLIENT_ID: comma list of clients whose access tokens (no aud) are admitted
 	scopePrefix string   // SCOPE_PREFIX: the resource server identifier before the scopes, optional
+	stage       string   // STAGE: the metrics' dimension
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -44,6 +41,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		issuer:      getenv("ISSUER"),
 		audience:    strings.TrimSpace(getenv("AUDIENCE")),
 		scopePrefix: strings.TrimSpace(getenv("SCOPE_PREFIX")),
+		stage:       getenv("STAGE"),
 	}
 	for id := range strings.SplitSeq(getenv("CLIENT_ID"), ",") {
 		if id = strings.TrimSpace(id); id != "" {

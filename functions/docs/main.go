@@ -6,12 +6,11 @@ package main
 
 import (
 	"embed"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
+	"io/fs"
+	"log/slog"
 
 	"github.com/usersapi/usersapi/api"
-	"github.com/usersapi/usersapi/shared/trace"
+	"github.com/usersapi/usersapi/shared/function"
 )
 
 // assets holds Swagger UI's files, or only the placeholder README.md when the
@@ -25,12 +24,23 @@ var assets embed.FS
 //go:embed web
 var web embed.FS
 
-func main() {
-	log := trace.NewLogger()
-	h, err := newHandler(api.OpenAPI, assets, web, log)
+func main() { function.Start(loadConfig, build) }
+
+// config is what the docs function serves, all embedded in the binary.
+type config struct {
+	document    []byte
+	assets, web fs.FS
+}
+
+func loadConfig(func(string) string) (config, error) {
+	return config{document: api.OpenAPI, assets: assets, web: web}, nil
+}
+
+// build makes the handler once, at init.
+func build(cfg config, log *slog.Logger) (any, error) {
+	h, err := newHandler(cfg.document, cfg.assets, cfg.web, log)
 	if err != nil {
-		log.Error("docs", "err", err)
-		os.Exit(1)
+		return nil, err
 	}
-	lambda.Start(h.Handle)
+	return h.Handle, nil
 }

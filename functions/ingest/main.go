@@ -4,32 +4,29 @@
 package main
 
 import (
+	"log/slog"
 	"os"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/uuid"
 
 	"github.com/usersapi/usersapi/shared/apigw"
 	"github.com/usersapi/usersapi/shared/awsenv"
 	"github.com/usersapi/usersapi/shared/dynamo"
+	"github.com/usersapi/usersapi/shared/function"
 	"github.com/usersapi/usersapi/shared/idempotency"
 	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/queue"
 	"github.com/usersapi/usersapi/shared/requestid"
 	"github.com/usersapi/usersapi/shared/signed"
-	"github.com/usersapi/usersapi/shared/trace"
 	"github.com/usersapi/usersapi/shared/users"
 )
 
-func main() {
-	log := trace.NewLogger()
-	cfg, err := loadConfig(os.Getenv)
-	if err != nil {
-		log.Error("config", "err", err)
-		os.Exit(1)
-	}
+func main() { function.Start(loadConfig, build) }
+
+// build makes the handler and its clients once, at init.
+func build(cfg config, log *slog.Logger) (any, error) {
 	db := dynamo.NewClient(cfg.aws, cfg.dynamodb)
 	h := &handler{
 		users:     dynamo.NewTable(db, cfg.usersTable, cfg.requestsTable),
@@ -41,7 +38,7 @@ func main() {
 		log:       log,
 		metrics:   metrics.New(os.Stdout, cfg.stage),
 	}
-	lambda.Start(h.Handle)
+	return h.Handle, nil
 }
 
 // newUserID makes a user id: a UUIDv7, so ids sort by creation time.

@@ -3,31 +3,27 @@
 package main
 
 import (
-	"os"
+	"log/slog"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/usersapi/usersapi/shared/apigw"
 	"github.com/usersapi/usersapi/shared/awsenv"
 	"github.com/usersapi/usersapi/shared/dynamo"
+	"github.com/usersapi/usersapi/shared/function"
 	"github.com/usersapi/usersapi/shared/requestid"
 	"github.com/usersapi/usersapi/shared/signed"
-	"github.com/usersapi/usersapi/shared/trace"
 )
 
-func main() {
-	log := trace.NewLogger()
-	cfg, err := loadConfig(os.Getenv)
-	if err != nil {
-		log.Error("config", "err", err)
-		os.Exit(1)
-	}
+func main() { function.Start(loadConfig, build) }
+
+// build makes the handler and its clients once, at init.
+func build(cfg config, log *slog.Logger) (any, error) {
 	db := dynamo.NewClient(cfg.aws, cfg.dynamodb)
 	h := &handler{users: dynamo.NewTable(db, cfg.usersTable, cfg.requestsTable), cursor: cfg.key,
 		ids: requestid.NewIssuer(cfg.key), log: log, now: time.Now, cors: apigw.NewCORS(cfg.cors)}
-	lambda.Start(h.Handle)
+	return h.Handle, nil
 }
 
 // config is the read function's environment, read once at init.

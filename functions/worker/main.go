@@ -4,27 +4,24 @@
 package main
 
 import (
+	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/usersapi/usersapi/shared/awsenv"
 	"github.com/usersapi/usersapi/shared/dynamo"
+	"github.com/usersapi/usersapi/shared/function"
 	"github.com/usersapi/usersapi/shared/metrics"
-	"github.com/usersapi/usersapi/shared/trace"
 )
 
-func main() {
-	log := trace.NewLogger()
-	cfg, err := loadConfig(os.Getenv)
-	if err != nil {
-		log.Error("config", "err", err)
-		os.Exit(1)
-	}
+func main() { function.Start(loadConfig, build) }
+
+// build makes the handler and its clients once, at init.
+func build(cfg config, log *slog.Logger) (any, error) {
 	table := dynamo.NewTable(dynamo.NewClient(cfg.aws, cfg.dynamodb), cfg.usersTable, cfg.requestsTable)
 	h := &handler{users: table, log: log, metrics: metrics.New(os.Stdout, cfg.stage)}
-	lambda.Start(h.Handle)
+	return h.Handle, nil
 }
 
 // config is the worker's environment, read once at init.

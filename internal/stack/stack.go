@@ -12,10 +12,12 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/awslabs/goformation/v7/intrinsics"
+	"gopkg.in/yaml.v3"
 )
 
 // Local pseudo parameters.
@@ -118,6 +120,9 @@ func (s *Stack) Resolve() error {
 	if err != nil {
 		return err
 	}
+	if data, err = keepConditions(data); err != nil {
+		return fmt.Errorf("template %s: %w", s.path, err)
+	}
 	out, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{
 		ParameterOverrides: s.params,
 		EvaluateConditions: true,
@@ -135,8 +140,9 @@ func (s *Stack) Resolve() error {
 			Type    string
 			Default any
 		}
-		Globals   map[string]map[string]any
-		Resources map[string]json.RawMessage
+		Conditions map[string]bool
+		Globals    map[string]map[string]any
+		Resources  map[string]json.RawMessage
 	}
 	if err := json.Unmarshal(out, &raw); err != nil {
 		return fmt.Errorf("template %s: %w", s.path, err)
@@ -160,13 +166,13 @@ func (s *Stack) Resolve() error {
 		var r struct {
 			Type       string
 			Properties json.RawMessage
+			Condition  string `json:"UsersapiLocalCondition"` // conditionKey
 		}
-		// goformation takes a resource's Condition key for the Condition
-		// intrinsic and puts the condition's value in the resource's place: a
-		// resource that is no object is a conditional one, which the local
-		// cloud has no use for (access log groups, alarm targets).
 		if json.Unmarshal(b, &r) != nil || r.Type == "" {
 			continue
+		}
+		if on, ok := raw.Conditions[r.Condition]; r.Condition != "" && (!ok || !on) {
+			continue // as CloudFormation does, a resource whose condition is false is not created
 		}
 		s.props[id], s.types[id] = r.Properties, r.Type
 	}
@@ -330,4 +336,46 @@ func (s *Stack) ResolveDocument(data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("resolve the API document: %w", err)
 	}
 	return out, nil
+}
+
+// conditionKey is what keepConditions renames a resource's Condition to.
+const conditionKey = "UsersapiLocalCondition"
+
+// keepConditions renames each resource's Condition key so that goformation
+// keeps the resource: it takes the key for the Condition intrinsic and puts
+// the condition's value in the resource's place. Resolve then decides, from
+// the evaluated Conditions section, whether the resource exists.
+func keepConditions(data []byte) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	if len(doc.Content) == 0 {
+		return data, nil
+	}
+	top := doc.Content[0]
+	k := mapKey(top, "Resources")
+	if k == nil {
+		return data, nil
+	}
+	resources := top.Content[slices.Index(top.Content, k)+1]
+	for i := 1; i < len(resources.Content); i += 2 {
+		if k := mapKey(resources.Content[i], "Condition"); k != nil {
+			k.Value = conditionKey
+		}
+	}
+	return yaml.Marshal(&doc)
+}
+
+// mapKey returns the key node named key of mapping n, or nil.
+func mapKey(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i]
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,5 +85,24 @@ func TestKeyLeaseOutlastsIngest(t *testing.T) {
 	}
 	if ingest.Environment["REQUESTS_TABLE"] != s.Resources["RequestsTable"].Name {
 		t.Errorf("ingest env %v: a resumed request reads its outcome from the requests table", ingest.Environment)
+	}
+}
+
+// TestConditions: a resource exists where its Condition holds, as
+// CloudFormation creates it: the development API key outside prod only.
+func TestConditions(t *testing.T) {
+	for stage, want := range map[string]bool{"dev": true, "prod": false} {
+		s, err := Load("../../template.yaml", map[string]any{"Stage": stage})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id, typ := range map[string]string{"DevApiKey": "AWS::ApiGateway::ApiKey", "DevApiKeyBasicPlan": "AWS::ApiGateway::UsagePlanKey"} {
+			if got := slices.Contains(s.IDs(typ), id); got != want {
+				t.Errorf("stage %s: %s exists %v, want %v", stage, id, got, want)
+			}
+		}
+		if !slices.Contains(s.IDs("AWS::ApiGateway::UsagePlan"), "BasicUsagePlan") {
+			t.Errorf("stage %s: an unconditional resource (BasicUsagePlan) is missing", stage)
+		}
 	}
 }

@@ -34,7 +34,7 @@ var swaggerUI = fstest.MapFS{
 // noAssets is what `go build` embeds without make: the placeholder only.
 var noAssets = fstest.MapFS{"assets/README.md": {Data: []byte("placeholder\n")}}
 
-func newTestHandler(t *testing.T, files fstest.MapFS) *handler {
+func newTestHandler(t testing.TB, files fstest.MapFS) *handler {
 	t.Helper()
 	h, err := newHandler(api.OpenAPI, files, web, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -57,15 +57,6 @@ func readEvent(t *testing.T, name string) events.APIGatewayProxyRequest {
 	return req
 }
 
-func call(t *testing.T, h *handler, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	t.Helper()
-	resp, err := h.Handle(context.Background(), req)
-	if err != nil {
-		t.Fatalf("Handle returned an error: %v", err)
-	}
-	return resp
-}
-
 // TestEmbedded: the function starts on what it embeds, with or without
 // Swagger UI's files (a plain `go build` has only the placeholder).
 func TestEmbedded(t *testing.T) {
@@ -86,7 +77,7 @@ func TestEmbedded(t *testing.T) {
 // nothing of API Gateway's, and servers pointing at the API it came from.
 func TestSpec(t *testing.T) {
 	h := newTestHandler(t, swaggerUI)
-	resp := call(t, h, readEvent(t, "get-openapi.json"))
+	resp := apigwtest.Call(t, h.Handle, readEvent(t, "get-openapi.json"))
 	if resp.StatusCode != 200 || resp.Headers["Content-Type"] != "application/json" {
 		t.Fatalf("%d %q: %.300s", resp.StatusCode, resp.Headers["Content-Type"], resp.Body)
 	}
@@ -168,7 +159,7 @@ func TestSpecServers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			req := readEvent(t, "get-openapi.json")
 			tt.edit(&req)
-			resp := call(t, h, req)
+			resp := apigwtest.Call(t, h.Handle, req)
 			var doc struct{ Servers []struct{ URL string } }
 			if err := json.Unmarshal([]byte(resp.Body), &doc); err != nil {
 				t.Fatal(err)
@@ -185,18 +176,18 @@ func TestRevalidate(t *testing.T) {
 	for _, name := range []string{"get-openapi.json", "get-docs.json", "get-asset.json"} {
 		t.Run(name, func(t *testing.T) {
 			req := readEvent(t, name)
-			first := call(t, h, req)
+			first := apigwtest.Call(t, h.Handle, req)
 			etag := first.Headers["ETag"]
 			if first.StatusCode != 200 || etag == "" {
 				t.Fatalf("%d, ETag %q", first.StatusCode, etag)
 			}
 			req.Headers["If-None-Match"] = `"other", W/` + etag
-			again := call(t, h, req)
+			again := apigwtest.Call(t, h.Handle, req)
 			if again.StatusCode != 304 || again.Body != "" || again.Headers["ETag"] != etag {
 				t.Errorf("revalidation: %d ETag %q body %q", again.StatusCode, again.Headers["ETag"], again.Body)
 			}
 			req.Headers["If-None-Match"] = `"other"`
-			if r := call(t, h, req); r.StatusCode != 200 {
+			if r := apigwtest.Call(t, h.Handle, req); r.StatusCode != 200 {
 				t.Errorf("another tag: %d", r.StatusCode)
 			}
 		})
@@ -209,7 +200,7 @@ var scriptTag = regexp.MustCompile(`<script[^>]*>`)
 // each file by a versioned URL under the stage, and runs no inline script.
 func TestPage(t *testing.T) {
 	h := newTestHandler(t, swaggerUI)
-	resp := call(t, h, readEvent(t, "get-docs.json"))
+	resp := apigwtest.Call(t, h.Handle, readEvent(t, "get-docs.json"))
 	if resp.StatusCode != 200 || resp.Headers["Content-Type"] != "text/html; charset=utf-8" {
 		t.Fatalf("%d %q: %s", resp.StatusCode, resp.Headers["Content-Type"], resp.Body)
 	}
@@ -279,7 +270,7 @@ func TestAssets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := call(t, h, asset(tt.file, tt.v))
+			resp := apigwtest.Call(t, h.Handle, asset(tt.file, tt.v))
 			if resp.StatusCode != tt.status || resp.Headers["Content-Type"] != tt.contentType || resp.Headers["Cache-Control"] != tt.cache {
 				t.Fatalf("%d %q %q: %.200s", resp.StatusCode, resp.Headers["Content-Type"], resp.Headers["Cache-Control"], resp.Body)
 			}
@@ -298,7 +289,7 @@ func TestAssets(t *testing.T) {
 	// Without the parameter, the path says which file.
 	req := asset(styleCSS, "")
 	req.PathParameters = nil
-	if resp := call(t, h, req); resp.StatusCode != 200 {
+	if resp := apigwtest.Call(t, h.Handle, req); resp.StatusCode != 200 {
 		t.Errorf("from the path: %d", resp.StatusCode)
 	}
 }
@@ -307,7 +298,7 @@ func TestAssets(t *testing.T) {
 // problem that names the fix; the document is served all the same.
 func TestMissingAssets(t *testing.T) {
 	h := newTestHandler(t, noAssets)
-	resp := call(t, h, readEvent(t, "get-docs.json"))
+	resp := apigwtest.Call(t, h.Handle, readEvent(t, "get-docs.json"))
 	if resp.StatusCode != 503 {
 		t.Fatalf("%d: %s", resp.StatusCode, resp.Body)
 	}
@@ -318,10 +309,10 @@ func TestMissingAssets(t *testing.T) {
 	if _, ok := resp.Headers["Retry-After"]; ok {
 		t.Error("Retry-After on a 503 that waiting does not cure")
 	}
-	if resp := call(t, h, readEvent(t, "get-asset.json")); resp.StatusCode != 503 {
+	if resp := apigwtest.Call(t, h.Handle, readEvent(t, "get-asset.json")); resp.StatusCode != 503 {
 		t.Errorf("asset: %d", resp.StatusCode)
 	}
-	if resp := call(t, h, readEvent(t, "get-openapi.json")); resp.StatusCode != 200 {
+	if resp := apigwtest.Call(t, h.Handle, readEvent(t, "get-openapi.json")); resp.StatusCode != 200 {
 		t.Errorf("openapi.json: %d", resp.StatusCode)
 	}
 }
@@ -332,25 +323,25 @@ func TestMethods(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			req := readEvent(t, name)
 			req.HTTPMethod = http.MethodHead
-			head := call(t, h, req)
+			head := apigwtest.Call(t, h.Handle, req)
 			if head.StatusCode != 200 || head.Body != "" || head.Headers["Content-Type"] == "" {
 				t.Errorf("HEAD: %d %q %.50q", head.StatusCode, head.Headers["Content-Type"], head.Body)
 			}
 			req.HTTPMethod = http.MethodPost
-			post := call(t, h, req)
+			post := apigwtest.Call(t, h.Handle, req)
 			if post.StatusCode != 405 || post.Headers["Allow"] != "GET, HEAD, OPTIONS" {
 				t.Errorf("POST: %d Allow %q", post.StatusCode, post.Headers["Allow"])
 			}
 			apigwtest.Problem(t, post)
 			req.HTTPMethod = http.MethodOptions
-			if opt := call(t, h, req); opt.StatusCode != 204 || opt.Headers["Allow"] == "" || opt.Body != "" {
+			if opt := apigwtest.Call(t, h.Handle, req); opt.StatusCode != 204 || opt.Headers["Allow"] == "" || opt.Body != "" {
 				t.Errorf("OPTIONS: %d %v", opt.StatusCode, opt.Headers)
 			}
 		})
 	}
 	req := readEvent(t, "get-docs.json")
 	req.Resource = "/elsewhere"
-	apigwtest.Problem(t, call(t, h, req))
+	apigwtest.Problem(t, apigwtest.Call(t, h.Handle, req))
 }
 
 // TestConvert: what the JSON keeps and drops, and the YAML it refuses.
@@ -450,15 +441,10 @@ func TestDocumentedRoutes(t *testing.T) {
 // TestAWSSampleEvent: AWS's REST API samples, both a POST through
 // /{proxy+}, ask for nothing the docs function serves: 405, as problem+json.
 func TestAWSSampleEvent(t *testing.T) {
-	h := newTestHandler(t, swaggerUI)
-	for _, name := range []string{"apigw-request.json", "apigw-restapi-openapi-request.json"} {
-		t.Run(name, func(t *testing.T) {
-			var req events.APIGatewayProxyRequest
-			eventstest.AWS(t, name, &req)
-			resp := call(t, h, req)
-			if resp.StatusCode != 405 || resp.Headers["Content-Type"] != "application/problem+json" {
-				t.Fatalf("status %d %q, want 405 problem+json: %.200s", resp.StatusCode, resp.Headers["Content-Type"], resp.Body)
-			}
-		})
-	}
+	apigwtest.Samples(t, eventstest.AWS, func(tb testing.TB) apigwtest.Handler {
+		return newTestHandler(tb, swaggerUI).Handle
+	}, []apigwtest.Sample{
+		{Event: "apigw-request.json", Status: 405},
+		{Event: "apigw-restapi-openapi-request.json", Status: 405},
+	})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -19,10 +18,10 @@ import (
 
 	"github.com/usersapi/usersapi/api"
 	"github.com/usersapi/usersapi/shared/apigw"
+	"github.com/usersapi/usersapi/shared/apigw/apigwtest"
 	"github.com/usersapi/usersapi/shared/eventstest"
 	"github.com/usersapi/usersapi/shared/idempotency"
 	"github.com/usersapi/usersapi/shared/idempotency/idempotencytest"
-	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/metrics/metricstest"
 	"github.com/usersapi/usersapi/shared/queue/envelope"
 	"github.com/usersapi/usersapi/shared/requestid"
@@ -283,44 +282,35 @@ func TestIDsAreNeverReused(t *testing.T) {
 	}
 }
 
+// TestEvents runs the handler on every write sample in events/.
 func TestEvents(t *testing.T) {
-	tests := []struct {
-		file   string
-		status int
-	}{
-		{"create-user.json", 202},
-		{"create-user-invalid.json", 400},
-		{"replace-user.json", 202},
-		{"patch-user.json", 202},
-		{"delete-user.json", 202},
-	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			h, _ := newHandler(t)
-			var req events.APIGatewayProxyRequest
-			eventstest.Project(t, tt.file, &req)
-			resp, err := h.Handle(context.Background(), req)
-			if err != nil || resp.StatusCode != tt.status {
-				t.Fatalf("status %d (%v), want %d: %s", resp.StatusCode, err, tt.status, resp.Body)
-			}
-		})
-	}
+	apigwtest.Samples(t, eventstest.Project, func(tb testing.TB) apigwtest.Handler {
+		h, _ := newHandler(tb)
+		return h.Handle
+	}, []apigwtest.Sample{
+		{Event: "create-user.json", Status: 202},
+		{Event: "create-user-invalid.json", Status: 400},
+		{Event: "replace-user.json", Status: 202},
+		{Event: "patch-user.json", Status: 202},
+		{Event: "delete-user.json", Status: 202},
+	})
 }
 
 // TestAWSSampleEvent: AWS's REST API samples, one a POST with a JSON body,
-// are routes of no write: 404, and nothing enqueued.
+// are routes of no write: 404, as problem+json, and nothing enqueued.
 func TestAWSSampleEvent(t *testing.T) {
-	for _, name := range []string{"apigw-request.json", "apigw-restapi-openapi-request.json"} {
-		t.Run(name, func(t *testing.T) {
-			h, q := newHandler(t)
-			var req events.APIGatewayProxyRequest
-			eventstest.AWS(t, name, &req)
-			resp, err := h.Handle(context.Background(), req)
-			if err != nil || resp.StatusCode != 404 || len(q.sent) != 0 {
-				t.Fatalf("status %d, err %v, sent %d", resp.StatusCode, err, len(q.sent))
+	apigwtest.Samples(t, eventstest.AWS, func(tb testing.TB) apigwtest.Handler {
+		h, q := newHandler(tb)
+		tb.Cleanup(func() {
+			if len(q.sent) != 0 {
+				tb.Errorf("%d messages sent for a refused request, want none", len(q.sent))
 			}
 		})
-	}
+		return h.Handle
+	}, []apigwtest.Sample{
+		{Event: "apigw-request.json", Status: 404},
+		{Event: "apigw-restapi-openapi-request.json", Status: 404},
+	})
 }
 
 func TestIdempotencyKey(t *testing.T) {
@@ -385,8 +375,8 @@ func TestIdempotencyKey(t *testing.T) {
 // (the ingest 5xx-rate alarm divides ServerErrors by WriteRequests).
 func TestMetrics(t *testing.T) {
 	h, q := newHandler(t)
-	var out bytes.Buffer
-	h.metrics = metrics.New(&out, "dev")
+	rec, out := metricstest.Recorder()
+	h.metrics = rec
 	ctx := context.Background()
 	got := func() map[string]float64 {
 		defer out.Reset()

@@ -84,13 +84,10 @@ func request(method, resource, path string, params map[string]string, query map[
 	}
 }
 
-func call(t *testing.T, h *handler, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	t.Helper()
-	resp, err := h.Handle(context.Background(), req)
-	if err != nil {
-		t.Fatalf("Handle returned an error: %v", err)
-	}
-	return resp
+// handle is newHandler's Handle, for apigwtest.Samples.
+func handle(tb testing.TB) apigwtest.Handler {
+	h, _ := newHandler(tb)
+	return h.Handle
 }
 
 func TestGetUser(t *testing.T) {
@@ -121,7 +118,7 @@ func TestGetUser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := call(t, h, tt.req)
+			resp := apigwtest.Call(t, h.Handle, tt.req)
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d; body %s", resp.StatusCode, tt.status, resp.Body)
 			}
@@ -157,7 +154,7 @@ func TestList(t *testing.T) {
 	for _, id := range []users.ID{"0193a4b2-7c3d-7e4f-8a5b-000000000001", "0193a4b2-7c3d-7e4f-8a5b-000000000002", "0193a4b2-7c3d-7e4f-8a5b-000000000003"} {
 		m.users[id] = users.User{ID: id, Name: "N", Email: "n@example.com", Version: 1}
 	}
-	if resp := call(t, h, request("GET", "/users", "/users", nil, nil, nil)); resp.StatusCode != 403 {
+	if resp := apigwtest.Call(t, h.Handle, request("GET", "/users", "/users", nil, nil, nil)); resp.StatusCode != 403 {
 		t.Fatalf("a listing by a non-admin: %d, want 403", resp.StatusCode)
 	}
 	var seen []string
@@ -167,7 +164,7 @@ func TestList(t *testing.T) {
 		if cursor != "" {
 			q["cursor"] = cursor
 		}
-		resp := call(t, h, eventstest.As(request("GET", "/users", "/users", nil, q, nil), "root", "users.admin"))
+		resp := apigwtest.Call(t, h.Handle, eventstest.As(request("GET", "/users", "/users", nil, q, nil), "root", "users.admin"))
 		if resp.StatusCode != 200 {
 			t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
 		}
@@ -197,7 +194,7 @@ func TestList(t *testing.T) {
 	admin := func(q map[string]string) events.APIGatewayProxyRequest {
 		return eventstest.As(request("GET", "/users", "/users", nil, q, nil), "root", "users.admin")
 	}
-	resp := call(t, h, admin(map[string]string{"limit": "1"}))
+	resp := apigwtest.Call(t, h.Handle, admin(map[string]string{"limit": "1"}))
 	var page struct{ NextCursor string }
 	_ = json.Unmarshal([]byte(resp.Body), &page)
 	b := []byte(page.NextCursor)
@@ -205,7 +202,7 @@ func TestList(t *testing.T) {
 	for _, q := range []map[string]string{
 		{"cursor": string(b)}, {"cursor": "eyJpZCI6IngifQ"}, {"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"limit": "2.5"}, {"limit": "-1"},
 	} {
-		resp := call(t, h, admin(q))
+		resp := apigwtest.Call(t, h.Handle, admin(q))
 		if resp.StatusCode != 400 {
 			t.Errorf("query %v: status %d, want 400", q, resp.StatusCode)
 			continue
@@ -215,7 +212,7 @@ func TestList(t *testing.T) {
 		}
 	}
 	for _, limit := range []string{"1", "100"} {
-		if resp := call(t, h, admin(map[string]string{"limit": limit})); resp.StatusCode != 200 {
+		if resp := apigwtest.Call(t, h.Handle, admin(map[string]string{"limit": limit})); resp.StatusCode != 200 {
 			t.Errorf("limit %s: status %d", limit, resp.StatusCode)
 		}
 	}
@@ -234,7 +231,7 @@ func TestRequestStatus(t *testing.T) {
 	m.requests[failed] = users.Request{ID: failed, UserID: known, Op: users.Delete, Status: users.Failed, Error: users.Errorf(users.PreconditionFailed, "stale"), AcceptedAt: claims.AcceptedAt, CompletedAt: completed}
 
 	get := func(id string) (int, map[string]any) {
-		resp := call(t, h, request("GET", "/requests/{requestId}", "/requests/"+id, map[string]string{"requestId": id}, nil, nil))
+		resp := apigwtest.Call(t, h.Handle, request("GET", "/requests/{requestId}", "/requests/"+id, map[string]string{"requestId": id}, nil, nil))
 		var body map[string]any
 		_ = json.Unmarshal([]byte(resp.Body), &body)
 		return resp.StatusCode, body
@@ -254,10 +251,10 @@ func TestRequestStatus(t *testing.T) {
 	if errObj, _ := body["error"].(map[string]any); status != 200 || body["status"] != "failed" || errObj["type"] != apigw.ProblemBase+"precondition-failed" {
 		t.Errorf("failed: %d %v", status, body)
 	}
-	if resp := call(t, h, eventstest.As(request("GET", "/requests/{requestId}", "/requests/x", map[string]string{"requestId": done}, nil, nil), "bob", "users.read")); resp.StatusCode != 404 {
+	if resp := apigwtest.Call(t, h.Handle, eventstest.As(request("GET", "/requests/{requestId}", "/requests/x", map[string]string{"requestId": done}, nil, nil), "bob", "users.read")); resp.StatusCode != 404 {
 		t.Errorf("another caller's request: %d, want 404", resp.StatusCode)
 	}
-	if resp := call(t, h, eventstest.As(request("GET", "/requests/{requestId}", "/requests/x", map[string]string{"requestId": done}, nil, nil), "root", "users.admin")); resp.StatusCode != 200 {
+	if resp := apigwtest.Call(t, h.Handle, eventstest.As(request("GET", "/requests/{requestId}", "/requests/x", map[string]string{"requestId": done}, nil, nil), "root", "users.admin")); resp.StatusCode != 200 {
 		t.Errorf("an admin reading a request: %d, want 200", resp.StatusCode)
 	}
 	for _, id := range []string{"0193a4b2-7c3d-7e4f-8a5b-6c7d8e9f0a1b", "nope", pending[:len(pending)-1]} {
@@ -269,69 +266,38 @@ func TestRequestStatus(t *testing.T) {
 
 func TestUnrouted(t *testing.T) {
 	h, _ := newHandler(t)
-	resp := call(t, h, request("POST", "/requests/{requestId}", "/requests/x", nil, nil, nil))
+	resp := apigwtest.Call(t, h.Handle, request("POST", "/requests/{requestId}", "/requests/x", nil, nil, nil))
 	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Headers["Allow"] != "GET, HEAD, OPTIONS" {
 		t.Errorf("405: %d Allow %q", resp.StatusCode, resp.Headers["Allow"])
 	}
 	apigwtest.Problem(t, resp)
-	resp = call(t, h, request("GET", "/nothing", "/nothing", nil, nil, nil))
+	resp = apigwtest.Call(t, h.Handle, request("GET", "/nothing", "/nothing", nil, nil, nil))
 	if resp.StatusCode != 404 {
 		t.Errorf("unknown route: %d", resp.StatusCode)
 	}
 	apigwtest.Problem(t, resp)
 }
 
-// TestEvents runs the handler on every read sample in events/.
+// TestEvents runs the handler on every read sample in events/. The users
+// they name are newHandler's known user, of alice, whom they are sent as.
 func TestEvents(t *testing.T) {
-	tests := []struct {
-		file   string
-		status int
-	}{
-		{"get-user.json", 200},
-		{"get-user-query.json", 200},
-		{"get-user-missing.json", 404},
-		{"list-users.json", 200},
-		{"get-request.json", 200}, // pending: issued with the development key, not yet recorded
-		{"method-not-allowed.json", 405},
-	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			h, m := newHandler(t)
-			var req events.APIGatewayProxyRequest
-			eventstest.Project(t, tt.file, &req)
-			if tt.status == 200 {
-				id := users.ID(req.PathParameters["id"])
-				if id == "" {
-					id = users.ID(req.QueryStringParameters["userId"])
-				}
-				if id != "" {
-					m.users[id] = users.User{ID: id, Name: "Ada", Email: "ada@example.com", Version: 1, Owner: "alice"}
-				}
-			}
-			if resp := call(t, h, req); resp.StatusCode != tt.status {
-				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, resp.Body)
-			}
-		})
-	}
+	apigwtest.Samples(t, eventstest.Project, handle, []apigwtest.Sample{
+		{Event: "get-user.json", Status: 200},
+		{Event: "get-user-query.json", Status: 200},
+		{Event: "get-user-missing.json", Status: 404},
+		{Event: "list-users.json", Status: 200},
+		{Event: "get-request.json", Status: 200}, // pending: issued with the development key, not yet recorded
+		{Event: "method-not-allowed.json", Status: 405},
+	})
 }
 
-// TestAWSSampleEvent proves that AWS's own REST proxy sample, which is not
-// shaped for this API, gets a proper answer and no crash.
 // TestAWSSampleEvent: AWS's REST API samples, both a POST through /{proxy+},
 // are routes of no read: 404, as problem+json.
 func TestAWSSampleEvent(t *testing.T) {
-	for _, name := range []string{"apigw-request.json", "apigw-restapi-openapi-request.json"} {
-		t.Run(name, func(t *testing.T) {
-			h, _ := newHandler(t)
-			var req events.APIGatewayProxyRequest
-			eventstest.AWS(t, name, &req)
-			resp := call(t, h, req)
-			if resp.StatusCode != 404 {
-				t.Fatalf("status %d, want 404", resp.StatusCode)
-			}
-			apigwtest.Problem(t, resp)
-		})
-	}
+	apigwtest.Samples(t, eventstest.AWS, handle, []apigwtest.Sample{
+		{Event: "apigw-request.json", Status: 404},
+		{Event: "apigw-restapi-openapi-request.json", Status: 404},
+	})
 }
 
 func TestLoadConfig(t *testing.T) {

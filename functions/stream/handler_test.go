@@ -34,25 +34,33 @@ func (c *capture) Publish(_ context.Context, changes []users.Change) (int, error
 	return len(changes), nil
 }
 
-func newHandler(c *capture) *handler {
-	return &handler{bus: c, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+// handle runs a handler that publishes to c on ev, failing t if Handle
+// returns an error; it returns the answer and the EMF lines of the metrics.
+func handle(t testing.TB, c *capture, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, []byte) {
+	t.Helper()
+	rec, out := metricstest.Recorder()
+	h := &handler{bus: c, log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: rec}
+	return eventstest.Handle(t, h.Handle, ev), out.Bytes()
+}
+
+// sampleBatch is events/stream-batch.json.
+func sampleBatch(t testing.TB) events.DynamoDBEvent {
+	t.Helper()
+	var ev events.DynamoDBEvent
+	eventstest.Project(t, "stream-batch.json", &ev)
+	return ev
 }
 
 func TestSampleBatch(t *testing.T) {
 	c := &capture{failAt: -1}
-	var ev events.DynamoDBEvent
-	eventstest.Project(t, "stream-batch.json", &ev)
-	h := newHandler(c)
-	var out bytes.Buffer
-	h.metrics = metrics.New(&out, "dev")
-	resp, err := h.Handle(context.Background(), ev)
-	if err != nil || len(resp.BatchItemFailures) != 0 {
-		t.Fatalf("failures %v, err %v", resp.BatchItemFailures, err)
+	resp, out := handle(t, c, sampleBatch(t))
+	if len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("failures %v", resp.BatchItemFailures)
 	}
 	// The sample's writes were accepted long ago: three latencies, each of
 	// at least the time since then.
 	var latencies []float64
-	for _, line := range bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n")) {
+	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
 		data, _ := metrics.Parse(line)
 		for _, d := range data {
 			if d.Name == metrics.EndToEndLatency {
@@ -64,7 +72,7 @@ func TestSampleBatch(t *testing.T) {
 	if len(latencies) != 3 || slices.Min(latencies) < since {
 		t.Errorf("end-to-end latencies %v ms, want 3 of at least %.0f", latencies, since)
 	}
-	if m := metricstest.Totals(t, out.Bytes()); m["EventsPublished"] != 3 || m["EventsFailed"] != 0 {
+	if m := metricstest.Totals(t, out); m["EventsPublished"] != 3 || m["EventsFailed"] != 0 {
 		t.Errorf("metrics %v: want 3 published", m)
 	}
 	want := []users.ChangeType{users.Created, users.Updated, users.Deleted}
@@ -89,13 +97,9 @@ func TestSampleBatch(t *testing.T) {
 
 func TestFailureReportsSequenceNumber(t *testing.T) {
 	c := &capture{failAt: 1}
-	var ev events.DynamoDBEvent
-	eventstest.Project(t, "stream-batch.json", &ev)
-	h := newHandler(c)
-	var out bytes.Buffer
-	h.metrics = metrics.New(&out, "dev")
-	resp, _ := h.Handle(context.Background(), ev)
-	if m := metricstest.Totals(t, out.Bytes()); m["EventsPublished"] != 1 || m["EventsFailed"] != 2 {
+	ev := sampleBatch(t)
+	resp, out := handle(t, c, ev)
+	if m := metricstest.Totals(t, out); m["EventsPublished"] != 1 || m["EventsFailed"] != 2 {
 		t.Errorf("metrics %v: want 1 published, 2 failed", m)
 	}
 	// The second change comes from the third record (the second is a sentinel).
@@ -106,10 +110,9 @@ func TestFailureReportsSequenceNumber(t *testing.T) {
 
 func TestUnreadableRecordStopsTheBatch(t *testing.T) {
 	c := &capture{failAt: -1}
-	var ev events.DynamoDBEvent
-	eventstest.Project(t, "stream-batch.json", &ev)
+	ev := sampleBatch(t)
 	ev.Records[2].Change.NewImage = nil // a user MODIFY without its image
-	resp, _ := newHandler(c).Handle(context.Background(), ev)
+	resp, _ := handle(t, c, ev)
 	if len(c.got) != 1 || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[2].Change.SequenceNumber {
 		t.Fatalf("published %d, failures %+v", len(c.got), resp.BatchItemFailures)
 	}
@@ -121,8 +124,8 @@ func TestAWSSampleEvent(t *testing.T) {
 	c := &capture{failAt: -1}
 	var ev events.DynamoDBEvent
 	eventstest.AWS(t, "dynamodb-event.json", &ev)
-	resp, err := newHandler(c).Handle(context.Background(), ev)
-	if err != nil || len(resp.BatchItemFailures) != 0 || len(c.got) != 0 {
-		t.Fatalf("published %d, failures %v, err %v", len(c.got), resp.BatchItemFailures, err)
+	resp, _ := handle(t, c, ev)
+	if len(resp.BatchItemFailures) != 0 || len(c.got) != 0 {
+		t.Fatalf("published %d, failures %v", len(c.got), resp.BatchItemFailures)
 	}
 }

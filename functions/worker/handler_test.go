@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -15,7 +14,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/usersapi/usersapi/shared/eventstest"
-	"github.com/usersapi/usersapi/shared/metrics"
 	"github.com/usersapi/usersapi/shared/metrics/metricstest"
 	"github.com/usersapi/usersapi/shared/queue/envelope"
 	"github.com/usersapi/usersapi/shared/users"
@@ -42,8 +40,13 @@ func (s *script) Apply(_ context.Context, cmd users.Command) (users.Request, err
 	return users.Request{ID: cmd.RequestID, Status: users.Succeeded, Version: 1}, nil
 }
 
-func newHandler(s *script) *handler {
-	return &handler{users: s, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+// handle runs a handler that applies with s on ev, failing t if Handle
+// returns an error; it returns the answer and the EMF lines of the metrics.
+func handle(t testing.TB, s *script, ev events.SQSEvent) (events.SQSEventResponse, []byte) {
+	t.Helper()
+	rec, out := metricstest.Recorder()
+	h := &handler{users: s, log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: rec}
+	return eventstest.Handle(t, h.Handle, ev), out.Bytes()
 }
 
 func message(t *testing.T, id, group, request string) events.SQSMessage {
@@ -73,14 +76,8 @@ func TestFIFORule(t *testing.T) {
 		message(t, "m1", userA, "a1"), message(t, "m2", userB, "b1"), message(t, "m3", userA, "a2"),
 		message(t, "m4", userB, "b2"), message(t, "m5", userA, "a3"), message(t, "m6", userA, "a4"),
 	}}
-	h := newHandler(s)
-	var out bytes.Buffer
-	h.metrics = metrics.New(&out, "dev")
-	resp, err := h.Handle(context.Background(), ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m := metricstest.Totals(t, out.Bytes()); !maps.Equal(m, map[string]float64{
+	resp, out := handle(t, s, ev)
+	if m := metricstest.Totals(t, out); !maps.Equal(m, map[string]float64{
 		"WorkerOutcomes/applied": 3, "WorkerOutcomes/retried": 1, "WorkerOutcomes/blocked": 2}) {
 		t.Errorf("metrics %v: want 3 applied, 1 retried, 2 blocked behind it", m)
 	}
@@ -96,13 +93,7 @@ func TestPoisonMessage(t *testing.T) {
 	s := &script{}
 	var ev events.SQSEvent
 	eventstest.Project(t, "sqs-poison.json", &ev)
-	h := newHandler(s)
-	var out bytes.Buffer
-	h.metrics = metrics.New(&out, "dev")
-	resp, err := h.Handle(context.Background(), ev)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, out := handle(t, s, ev)
 	var poison []string
 	for _, m := range ev.Records {
 		if _, err := envelope.Decode([]byte(m.Body)); err != nil {
@@ -112,7 +103,7 @@ func TestPoisonMessage(t *testing.T) {
 	if len(poison) == 0 || len(poison) == len(ev.Records) {
 		t.Fatalf("sqs-poison.json should mix good and poison messages; poison: %v", poison)
 	}
-	if n := metricstest.Totals(t, out.Bytes())["WorkerOutcomes/refused"]; int(n) != len(poison) {
+	if n := metricstest.Totals(t, out)["WorkerOutcomes/refused"]; int(n) != len(poison) {
 		t.Errorf("%v messages counted as refused, want %d", n, len(poison))
 	}
 	got := failures(resp)
@@ -134,9 +125,9 @@ func TestSampleBatch(t *testing.T) {
 	s := &script{}
 	var ev events.SQSEvent
 	eventstest.Project(t, "sqs-batch.json", &ev)
-	resp, err := newHandler(s).Handle(context.Background(), ev)
-	if err != nil || len(resp.BatchItemFailures) != 0 {
-		t.Fatalf("failures %v, err %v", failures(resp), err)
+	resp, _ := handle(t, s, ev)
+	if len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("failures %v", failures(resp))
 	}
 	// Per user, commands were applied in the batch's order.
 	for user, got := range s.applied {
@@ -157,8 +148,8 @@ func TestSampleBatch(t *testing.T) {
 func TestAWSSampleEvent(t *testing.T) {
 	var ev events.SQSEvent
 	eventstest.AWS(t, "sqs-event.json", &ev)
-	resp, err := newHandler(&script{}).Handle(context.Background(), ev)
-	if err != nil || len(resp.BatchItemFailures) != len(ev.Records) {
-		t.Fatalf("failures %v of %d, err %v", failures(resp), len(ev.Records), err)
+	resp, _ := handle(t, &script{}, ev)
+	if len(resp.BatchItemFailures) != len(ev.Records) {
+		t.Fatalf("failures %v of %d", failures(resp), len(ev.Records))
 	}
 }

@@ -1,11 +1,12 @@
-// Package eventstest loads sample events for the functions' tests: the
-// project's own in events/ and AWS's own sample events, the test data of the
-// github.com/aws/aws-lambda-go module (events/testdata) at the version go.mod
-// pins, read from the module cache. Nothing is read from outside the
-// repository and the modules it depends on.
+// Package eventstest loads sample events for the functions' tests and hands
+// them to handlers (Handle). The samples are the project's own, in events/,
+// and AWS's own: the test data of the github.com/aws/aws-lambda-go module
+// (events/testdata) at the version go.mod pins, read from the module cache.
+// Nothing is read from outside the repository and the modules it depends on.
 package eventstest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -129,4 +130,15 @@ func As(req events.APIGatewayProxyRequest, sub, scopes string) events.APIGateway
 		req.RequestContext.Authorizer = map[string]any{"principalId": sub, "sub": sub, "scopes": scopes}
 	}
 	return req
+}
+
+// Handle returns what handle answers to ev, failing t if handle returns an
+// error (a handler reports failures in its answer, not as an error).
+func Handle[E, R any](t testing.TB, handle func(context.Context, E) (R, error), ev E) R {
+	t.Helper()
+	resp, err := handle(t.Context(), ev)
+	if err != nil {
+		t.Fatalf("Handle returned an error: %v", err)
+	}
+	return resp
 }

@@ -1,6 +1,7 @@
 package eventstest
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,5 +30,12 @@ func TestAWSTestdata(t *testing.T) {
 	}
 	if cachedModule() == "" {
 		t.Logf("found by go list -m, not in the module cache: %s", dir)
+	}
+}
+
+func TestHandle(t *testing.T) {
+	double := func(_ context.Context, n int) (int, error) { return 2 * n, nil }
+	if got := Handle(t, double, 21); got != 42 {
+		t.Errorf("Handle: %d, want 42", got)
 	}
 }

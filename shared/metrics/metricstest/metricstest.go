@@ -10,6 +10,13 @@ import (
 	"github.com/usersapi/usersapi/shared/metrics"
 )
 
+// Recorder returns a metrics.Recorder for the stage "dev" and the buffer it
+// writes its EMF lines to, for Totals.
+func Recorder() (*metrics.Recorder, *bytes.Buffer) {
+	var out bytes.Buffer
+	return metrics.New(&out, "dev"), &out
+}
+
 // Totals sums the values of every metric in out (EMF lines), by name and the
 // values of its dimensions other than stage ("AcceptedWrites/create"), failing
 // t on a line that is not EMF or a metric without the stage dimension.

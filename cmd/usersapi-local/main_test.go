@@ -96,7 +96,8 @@ func TestInterruptStopsEverything(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
-	case <-done:
+	case err := <-done:
+		t.Logf("run stopped: %v", err) // its exit status after Ctrl-C is not what this test is about
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
 		t.Fatal("run did not stop within 30s of Ctrl-C")

@@ -125,8 +125,8 @@ func TestGetUser(t *testing.T) {
 			if (resp.Body != "") != tt.hasBody {
 				t.Fatalf("body %q, want a body: %v", resp.Body, tt.hasBody)
 			}
-			switch {
-			case tt.status == 200 || tt.status == 304:
+			switch tt.status {
+			case 200, 304:
 				if resp.Headers["ETag"] != `"3"` {
 					t.Errorf("ETag %q", resp.Headers["ETag"])
 				}

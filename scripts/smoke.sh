@@ -109,37 +109,40 @@ follow() {
 	done
 }
 
+# write METHOD PATH [CURL-ARGS...]: a write that must be accepted (202) and then succeed.
+write() {
+	local method=$1 path=$2
+	shift 2
+	step "$method $path"
+	call "$method" "$path" "$@"
+	expect 202 "$method $path"
+	accepted=$(cat "$body")
+	[[ -n $(header Location) ]] || fail "$method $path: no Location header"
+	follow "$(field .requestId)"
+}
+
+# read_user VERSION: GET the user, which must answer 200 with ETag "VERSION".
+read_user() {
+	step "GET /users/$id"
+	call GET "/users/$id"
+	expect 200 "GET /users/$id"
+	etag=$(header ETag)
+	[[ $etag == "\"$1\"" ]] || fail "GET /users/$id: ETag $etag, expected \"$1\""
+}
+
 email="smoke-$(date +%s)-$RANDOM@example.com"
+write POST /users -H 'Content-Type: application/json' -d "{\"name\":\"Smoke Test\",\"email\":\"$email\"}"
+id=$(jq -r .userId <<<"$accepted")
+[[ $id != null ]] || fail "POST /users: no userId in $accepted"
 
-step "POST /users"
-call POST /users -H 'Content-Type: application/json' -d "{\"name\":\"Smoke Test\",\"email\":\"$email\"}"
-expect 202 "POST /users"
-req=$(field .requestId) id=$(field .userId)
-[[ $req != null && $id != null ]] || fail "POST /users: no requestId or userId in $(cat "$body")"
-[[ -n $(header Location) ]] || fail "POST /users: no Location header"
-follow "$req"
-
-step "GET /users/$id"
-call GET "/users/$id"
-expect 200 "GET /users/$id"
+read_user 1
 [[ $(field .email) == "$email" ]] || fail "GET /users/$id: email $(field .email), expected $email"
-etag=$(header ETag)
-[[ $etag == '"1"' ]] || fail "GET /users/$id: ETag $etag, expected \"1\""
 
-step "PATCH /users/$id (If-Match: $etag)"
-call PATCH "/users/$id" -H 'Content-Type: application/merge-patch+json' -H "If-Match: $etag" -d '{"name":"Smoke Patched"}'
-expect 202 "PATCH /users/$id"
-follow "$(field .requestId)"
-call GET "/users/$id"
-expect 200 "GET /users/$id after PATCH"
+write PATCH "/users/$id" -H 'Content-Type: application/merge-patch+json' -H "If-Match: $etag" -d '{"name":"Smoke Patched"}'
+read_user 2
 [[ $(field .name) == "Smoke Patched" ]] || fail "PATCH did not apply: name $(field .name)"
-etag=$(header ETag)
-[[ $etag == '"2"' ]] || fail "GET /users/$id after PATCH: ETag $etag, expected \"2\""
 
-step "DELETE /users/$id (If-Match: $etag)"
-call DELETE "/users/$id" -H "If-Match: $etag"
-expect 202 "DELETE /users/$id"
-follow "$(field .requestId)"
+write DELETE "/users/$id" -H "If-Match: $etag"
 call GET "/users/$id"
 expect 404 "GET /users/$id after DELETE"
 [[ $(header Content-Type) == application/problem+json* ]] || fail "404 is not problem+json: $(header Content-Type)"

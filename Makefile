@@ -24,8 +24,9 @@ tools:
 SWAGGER_UI := $(TOOLS)/node/node_modules/swagger-ui-dist
 DOCS_ASSETS := swagger-ui-bundle.js swagger-ui.css LICENSE NOTICE
 
-## docs-assets: copy Swagger UI's files into functions/docs/assets/ (gitignored). Without
-## them the docs function still builds, and answers GET /docs with 503.
+## docs-assets: copy Swagger UI's files into functions/docs/assets/ (gitignored); it stops
+## and asks for `make tools` when they are not installed. (`go build ./functions/docs`
+## alone builds without them, and that binary answers GET /docs with 503.)
 docs-assets:
 	@test -e $(SWAGGER_UI)/swagger-ui-bundle.js || { echo "docs-assets: no swagger-ui-dist in $(SWAGGER_UI): run make tools" >&2; exit 1; }
 	@cp $(addprefix $(SWAGGER_UI)/,$(DOCS_ASSETS)) functions/docs/assets/

@@ -102,6 +102,9 @@ func New(cfg Config) (*Gateway, error) {
 	for tpl, item := range doc.Paths.Map() {
 		g.routes = append(g.routes, route{template: tpl, segments: strings.Split(strings.Trim(tpl, "/"), "/"), item: item})
 		for method, op := range item.Operations() {
+			if err := cacheKeysDeclared(op.Extensions, append(item.Parameters, op.Parameters...)); err != nil {
+				return nil, fmt.Errorf("%s %s: %w", method, tpl, err)
+			}
 			if isMock(op.Extensions) {
 				continue
 			}
@@ -145,6 +148,35 @@ func remarshal(in, out any) error {
 		return err
 	}
 	return json.Unmarshal(b, out)
+}
+
+// cacheKeysDeclared refuses an integration's cache key that is not a request
+// parameter of the method, as API Gateway refuses the import ("Invalid cache
+// key parameter specified"): each of cacheKeyParameters must name a path,
+// query string or header parameter that the operation (or its path) declares.
+func cacheKeysDeclared(ext map[string]any, params openapi3.Parameters) error {
+	var in struct {
+		CacheKeyParameters []string `json:"cacheKeyParameters"`
+	}
+	if err := remarshal(ext["x-amazon-apigateway-integration"], &in); err != nil {
+		return fmt.Errorf("integration: %w", err)
+	}
+	where := map[string]string{"path": "path", "querystring": "query", "header": "header"}
+	for _, key := range in.CacheKeyParameters {
+		loc, name, _ := strings.Cut(strings.TrimPrefix(key, "method.request."), ".")
+		declared := false
+		for _, p := range params {
+			if p.Value != nil && p.Value.In == where[loc] && name != "" &&
+				(p.Value.Name == name || loc == "header" && strings.EqualFold(p.Value.Name, name)) {
+				declared = true
+			}
+		}
+		if !strings.HasPrefix(key, "method.request.") || !declared {
+			return fmt.Errorf("cache key %s is not a request parameter of the method: "+
+				"API Gateway refuses the import (Invalid cache key parameter specified); declare it in the operation's parameters", key)
+		}
+	}
+	return nil
 }
 
 // functionRef finds the function an integration URI invokes: ${Name.Arn} or

@@ -288,3 +288,32 @@ Resources:
 		t.Errorf("the key CloudFormation would make: %+v, plan %+v", made, made.Plan)
 	}
 }
+
+// TestNewRefusesUndeclaredCacheKeys: a cache key that is not a request
+// parameter of its method fails the gateway's start, as API Gateway refuses
+// the import, and names the key and the method.
+func TestNewRefusesUndeclaredCacheKeys(t *testing.T) {
+	fns := map[string]Function{"AuthorizerFunction": &function{}, "IngestFunction": &function{}, "ReadFunction": &function{}}
+	cached := strings.Replace(document, `x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:ReadFunction/invocations"}`,
+		`x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, cacheKeyParameters: [KEYS], uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:ReadFunction/invocations"}`, 1)
+	if cached == document {
+		t.Fatal("the fixture has no GET /users/{id} integration to add cache keys to")
+	}
+	tests := []struct {
+		keys, wantErr string
+	}{
+		{"method.request.path.id", ""},
+		{"method.request.path.id, method.request.header.Authorization", "cache key method.request.header.Authorization is not a request parameter"},
+		{"method.request.querystring.id", "cache key method.request.querystring.id"},
+		{"integration.request.path.id", "cache key integration.request.path.id"},
+	}
+	for _, tt := range tests {
+		_, err := New(Config{Document: []byte(strings.Replace(cached, "KEYS", tt.keys, 1)), Stage: "dev", Functions: fns})
+		if tt.wantErr == "" && err != nil {
+			t.Errorf("keys %s: %v", tt.keys, err)
+		}
+		if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "GET /users/{id}")) {
+			t.Errorf("keys %s: %v, want an error with %q", tt.keys, err, tt.wantErr)
+		}
+	}
+}

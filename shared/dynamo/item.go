@@ -8,11 +8,10 @@ import (
 	"github.com/usersapi/usersapi/shared/users"
 )
 
-// Key prefixes and the constant partition of the listing index.
+// Key prefixes and the listing index.
 const (
 	userPrefix  = "USER#"
 	emailPrefix = "EMAIL#"
-	listAll     = "users"
 	listIndex   = "ByList"
 )
 
@@ -36,7 +35,7 @@ type userItem struct {
 	Owner         string `dynamodbav:"owner,omitempty"`
 	LastRequestID string `dynamodbav:"lastRequestId,omitempty"`
 	AcceptedAt    string `dynamodbav:"acceptedAt,omitempty"` // when the API accepted the last write (end-to-end latency)
-	ListPK        string `dynamodbav:"listPk,omitempty"`     // absent on tombstones: they leave the listing index
+	ListPK        string `dynamodbav:"listPk,omitempty"`     // "users#<shard>"; absent on tombstones: they leave the listing index
 	Trace         string `dynamodbav:"trace,omitempty"`
 	Deleted       bool   `dynamodbav:"deleted,omitempty"`
 	ExpiresAt     int64  `dynamodbav:"expiresAt,omitempty"`
@@ -46,6 +45,12 @@ type userItem struct {
 type emailItem struct {
 	PK     string `dynamodbav:"pk"`
 	UserID string `dynamodbav:"userId"`
+}
+
+// shardsItem records the list shard count the table's users are written with.
+type shardsItem struct {
+	PK     string `dynamodbav:"pk"`
+	Shards int    `dynamodbav:"shards"`
 }
 
 // requestItem is the recorded outcome of a request.
@@ -75,7 +80,7 @@ func toItem(u users.User, cmd users.Command) userItem {
 	it := userItem{
 		PK: userKey(u.ID), ID: string(u.ID), Name: u.Name, Email: u.Email, Phone: u.Phone, Age: u.Age,
 		Version: u.Version, CreatedAt: formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt),
-		Owner: u.Owner, LastRequestID: requestID, ListPK: listAll, Trace: trace,
+		Owner: u.Owner, LastRequestID: requestID, Trace: trace,
 	}
 	if !cmd.AcceptedAt.IsZero() {
 		it.AcceptedAt = formatTime(cmd.AcceptedAt)

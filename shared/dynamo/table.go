@@ -2,9 +2,9 @@ package dynamo
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,11 +31,20 @@ type Table struct {
 	users    string
 	requests string
 	now      func() time.Time
+	shards   int // list shards (ListShards)
+
+	shardsMu      sync.Mutex
+	shardsChecked bool // the table's recorded shard count is shards (checkShards)
 }
 
-// NewTable returns a Table over the named users and requests tables.
-func NewTable(client API, usersTable, requestsTable string) *Table {
-	return &Table{client: client, users: usersTable, requests: requestsTable, now: time.Now}
+// NewTable returns a Table over the named users and requests tables, listing
+// over DefaultListShards shards unless an option says otherwise.
+func NewTable(client API, usersTable, requestsTable string, opts ...Option) *Table {
+	t := &Table{client: client, users: usersTable, requests: requestsTable, now: time.Now, shards: DefaultListShards}
+	for _, o := range opts {
+		o(t)
+	}
+	return t
 }
 
 // Get returns the live user with id, read consistently, or a NotFound error.
@@ -67,68 +76,6 @@ func (t *Table) getUser(ctx context.Context, id users.ID) (userItem, bool, error
 		return userItem{}, false, fmt.Errorf("get user %s: %w", id, err)
 	}
 	return it, true, nil
-}
-
-// List returns up to limit live users, oldest first, after the position next
-// (nil for the first page). The page's Next is the position to pass back for
-// the page after it.
-func (t *Table) List(ctx context.Context, limit int, next []byte) (users.Page, error) {
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(t.users),
-		IndexName:                 aws.String(listIndex),
-		KeyConditionExpression:    aws.String("listPk = :all"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":all": &types.AttributeValueMemberS{Value: listAll}},
-		Limit:                     aws.Int32(int32(limit)),
-	}
-	if next != nil {
-		var err error
-		if in.ExclusiveStartKey, err = startKey(next); err != nil {
-			return users.Page{}, err
-		}
-	}
-	out, err := t.client.Query(ctx, in)
-	if err != nil {
-		return users.Page{}, fmt.Errorf("list users: %w", err)
-	}
-	p := users.Page{Items: make([]users.User, 0, len(out.Items))}
-	for _, item := range out.Items {
-		var it userItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return users.Page{}, fmt.Errorf("list users: %w", err)
-		}
-		u, err := it.user()
-		if err != nil {
-			return users.Page{}, fmt.Errorf("list users: %w", err)
-		}
-		p.Items = append(p.Items, u)
-	}
-	if len(out.LastEvaluatedKey) > 0 {
-		k := map[string]string{}
-		for name, v := range out.LastEvaluatedKey {
-			s, ok := v.(*types.AttributeValueMemberS)
-			if !ok {
-				return users.Page{}, fmt.Errorf("list users: key attribute %s is not a string", name)
-			}
-			k[name] = s.Value
-		}
-		p.Next, _ = json.Marshal(k)
-	}
-	return p, nil
-}
-
-// startKey decodes a listing position (the JSON of a LastEvaluatedKey) into
-// an ExclusiveStartKey, or says it is no position List returned.
-func startKey(next []byte) (map[string]types.AttributeValue, error) {
-	var k map[string]string
-	if err := json.Unmarshal(next, &k); err != nil || k["id"] == "" || k["listPk"] != listAll || len(k) != 3 ||
-		k["pk"] != userPrefix+k["id"] {
-		return nil, users.Errorf(users.Invalid, "the cursor is not valid")
-	}
-	key := map[string]types.AttributeValue{}
-	for name, v := range k {
-		key[name] = &types.AttributeValueMemberS{Value: v}
-	}
-	return key, nil
 }
 
 // Request returns the recorded outcome of the request with id, and false when
@@ -163,6 +110,9 @@ const maxAttempts = 5
 // precondition-failed, email-taken) is recorded as failed and returned without
 // error; an error means the outcome is unknown and the command must be retried.
 func (t *Table) Apply(ctx context.Context, cmd users.Command) (users.Request, error) {
+	if err := t.checkShards(ctx, true); err != nil {
+		return users.Request{}, fmt.Errorf("apply %s %s: %w", cmd.Op, cmd.RequestID, err)
+	}
 	for attempt := 1; ; attempt++ {
 		now := t.now().UTC().Truncate(time.Millisecond)
 		var (
@@ -229,6 +179,7 @@ func (t *Table) transaction(cmd users.Command, cur userItem, exists bool, next u
 	id := &types.AttributeValueMemberS{Value: string(cmd.UserID)}
 
 	item := toItem(next, cmd)
+	item.ListPK = listKey(shardOf(string(next.ID), t.shards))
 	if cmd.Op == users.Delete {
 		item.ListPK, item.Deleted, item.ExpiresAt = "", true, now.Add(TombstoneTTL).Unix()
 	}

@@ -3,10 +3,12 @@ package dynamotest
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -99,6 +101,39 @@ func (t Tables) Put(tb testing.TB, table string, item map[string]any) {
 		tb.Fatalf("put %v to %s: %v", item, table, err)
 	}
 }
+
+// NewUsersTable creates an empty table shaped as the users table (its keys
+// and the ByList index), named after name and unique to this call, and
+// deletes it when tb ends: for a test that needs users of its own, such as
+// users written over another list shard count. It returns the table's name.
+func (t Tables) NewUsersTable(tb testing.TB, name string) string {
+	tb.Helper()
+	ctx := context.Background()
+	d, err := t.Client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(t.Users)})
+	if err != nil {
+		tb.Fatalf("describe %s: %v", t.Users, err)
+	}
+	copyNo := tableCopies.Add(1)
+	table := name + "-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(copyNo, 10)
+	in := &dynamodb.CreateTableInput{TableName: aws.String(table), BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: d.Table.AttributeDefinitions, KeySchema: d.Table.KeySchema}
+	for _, g := range d.Table.GlobalSecondaryIndexes {
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
+			IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection})
+	}
+	if _, err := t.Client.CreateTable(ctx, in); err != nil {
+		tb.Fatalf("create %s: %v", table, err)
+	}
+	tb.Cleanup(func() {
+		if _, err := t.Client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)}); err != nil {
+			tb.Errorf("delete %s: %v", table, err)
+		}
+	})
+	return table
+}
+
+// tableCopies numbers the tables NewUsersTable makes in this test binary.
+var tableCopies atomic.Int64
 
 // templatePath returns the path of the module's template.yaml, found from
 // this file's own (shared/dynamo/dynamotest), whichever package's test runs.

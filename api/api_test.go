@@ -63,6 +63,12 @@ func TestRulesAgree(t *testing.T) {
 		if email.MaxLength == nil || *email.MaxLength != users.EmailMaxLength || email.Format != "email" {
 			t.Errorf("%s.email: %v %q", name, email.MaxLength, email.Format)
 		}
+		if nameS.Pattern != users.NamePattern {
+			t.Errorf("%s.name pattern %q, Go %q", name, nameS.Pattern, users.NamePattern)
+		}
+		if email.Pattern != users.TextPattern {
+			t.Errorf("%s.email pattern %q, Go %q", name, email.Pattern, users.TextPattern)
+		}
 		if phone.Pattern != users.PhonePattern {
 			t.Errorf("%s.phone pattern %q, Go %q", name, phone.Pattern, users.PhonePattern)
 		}

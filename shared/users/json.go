@@ -27,6 +27,9 @@ func object(body []byte) (map[string]json.RawMessage, error) {
 	if !utf8.Valid(body) {
 		return nil, Errorf(Invalid, "the body is not valid UTF-8")
 	}
+	if loneSurrogate(body) {
+		return nil, Errorf(Invalid, "the body is not valid UTF-8: it escapes a lone surrogate")
+	}
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
 	var m map[string]json.RawMessage

@@ -19,7 +19,25 @@ const (
 	AgeMin         = 18
 	AgeMax         = 120
 	PhonePattern   = `^[0-9]{10}$`
+	// NamePattern is the name's rule as a regular expression over code
+	// points: no character that NameReason calls forbidden, and one that is
+	// not white space. NameReason is stricter in one way it cannot state: a
+	// name of only invisible characters (zero-width spaces, a BOM) is refused.
+	// The \uXXXX escapes read the same in ECMA-262, Java and Python, and
+	// kin-openapi makes them Go's \x{XXXX}.
+	NamePattern = `^` + nameChars + `*[^\s` + forbiddenChars + `]` + nameChars + `*$`
+	// TextPattern is the rule on the characters of an email: none that
+	// TextReason forbids.
+	TextPattern = `^` + nameChars + `*$`
 )
+
+// forbiddenChars are the code points no name or email may hold, as the body
+// of a regular expression's class: the control characters (C0, DEL and C1)
+// and the noncharacters of the Basic Multilingual Plane, U+FFFE and U+FFFF
+// among them (SQS refuses those two in a message).
+const forbiddenChars = `\u0000-\u001F\u007F-\u009F\uFDD0-\uFDEF\uFFFE\uFFFF`
+
+const nameChars = `[^` + forbiddenChars + `]`
 
 // Fields names every field a client may send, in the order they are documented.
 var Fields = []string{"name", "email", "phone", "age"}
@@ -109,8 +127,8 @@ func (p Patch) Validate() error {
 
 // NameReason says why name is not a valid name, or returns "".
 func NameReason(name string) string {
-	if !utf8.ValidString(name) {
-		return "must be valid UTF-8"
+	if reason := TextReason(name); reason != "" {
+		return reason
 	}
 	n := utf8.RuneCountInString(name)
 	switch {
@@ -118,10 +136,38 @@ func NameReason(name string) string {
 		return "must not be empty"
 	case n > NameMaxLength:
 		return fmt.Sprintf("must be at most %d characters", NameMaxLength)
-	case strings.IndexFunc(name, func(r rune) bool { return !unicode.IsSpace(r) }) < 0:
-		return "must contain a character that is not white space"
+	case strings.IndexFunc(name, func(r rune) bool { return !invisible(r) }) < 0:
+		return "must contain a visible character, not only white space or invisible ones"
 	}
 	return ""
+}
+
+// TextReason says why s may not be a name or an email, whatever its form, or
+// returns "": it must be UTF-8 without control characters (U+0000-U+001F,
+// U+007F-U+009F: a tab or a newline included) and without the noncharacters
+// of the Basic Multilingual Plane (U+FDD0-U+FDEF, U+FFFE, U+FFFF), which no
+// text of a user holds and which SQS would refuse to carry.
+func TextReason(s string) string {
+	if !utf8.ValidString(s) {
+		return "must be valid UTF-8"
+	}
+	if strings.IndexFunc(s, forbidden) >= 0 {
+		return "must not contain control characters or the noncharacters U+FDD0-U+FDEF, U+FFFE and U+FFFF"
+	}
+	return ""
+}
+
+// forbidden reports whether r is one of forbiddenChars.
+func forbidden(r rune) bool {
+	return r <= 0x1f || r >= 0x7f && r <= 0x9f || r >= 0xfdd0 && r <= 0xfdef || r == 0xfffe || r == 0xffff
+}
+
+// invisible reports whether r shows nothing on its own: white space, a
+// format character (zero-width space and joiners, the BOM, direction marks,
+// the soft hyphen), a variation selector, or another default-ignorable code
+// point (the Hangul fillers, U+180B-U+180F, U+E0000-U+E0FFF, ...).
+func invisible(r rune) bool {
+	return unicode.IsSpace(r) || unicode.In(r, unicode.Cf, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)
 }
 
 // EmailReason says why email is not a plain valid address, or returns "".
@@ -130,6 +176,9 @@ func NameReason(name string) string {
 func EmailReason(email string) string {
 	if email == "" {
 		return "must not be empty"
+	}
+	if reason := TextReason(email); reason != "" {
+		return reason
 	}
 	if len(email) > EmailMaxLength {
 		return fmt.Sprintf("must be at most %d characters", EmailMaxLength)
@@ -184,8 +233,24 @@ func AgeReason(age int) string {
 }
 
 // EmailKey is the form of an email that uniqueness is decided on: two emails
-// that differ only in case belong to one user.
-func EmailKey(email string) string { return strings.ToLower(email) }
+// that differ only in case, or whose domains are one internationalized
+// domain written in Unicode and in its ASCII form (bücher.de and
+// xn--bcher-kva.de), belong to one user. The domain's labels are lowercased
+// and each non-ASCII one written as IDNA's A-label ("xn--" and Punycode).
+// The email itself is stored as it was sent.
+func EmailKey(email string) string {
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return strings.ToLower(email)
+	}
+	labels := strings.Split(strings.ToLower(email[at+1:]), ".")
+	for i, l := range labels {
+		if a, ok := aLabel(l); ok {
+			labels[i] = a
+		}
+	}
+	return strings.ToLower(email[:at]) + "@" + strings.Join(labels, ".")
+}
 
 func appendReason(fs []FieldError, field, reason string) []FieldError {
 	if reason == "" {

@@ -28,7 +28,7 @@ func TestInputValidate(t *testing.T) {
 		{"name of Unicode white space", func(in *users.Input) { in.Name = "\u00a0\u2003\u3000\t" }, []string{"name"}},
 		{"name with surrounding spaces kept", func(in *users.Input) { in.Name = "  Ada  " }, nil},
 		{"name with HTML and quotes", func(in *users.Input) { in.Name = `<b>"Ada"</b> & 'co'` }, nil},
-		{"name with control characters", func(in *users.Input) { in.Name = "Ada\x00\x1f" }, nil},
+		{"name with control characters", func(in *users.Input) { in.Name = "Ada\x00\x1f" }, []string{"name"}},
 		{"name not UTF-8", func(in *users.Input) { in.Name = "\xff\xfe" }, []string{"name"}},
 		{"phone of 9 digits", func(in *users.Input) { in.Phone = "555123456" }, []string{"phone"}},
 		{"phone of 11 digits", func(in *users.Input) { in.Phone = "55512345678" }, []string{"phone"}},

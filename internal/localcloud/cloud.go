@@ -30,6 +30,7 @@ import (
 	"github.com/usersapi/usersapi/internal/eventsource"
 	"github.com/usersapi/usersapi/internal/runtimeapi"
 	"github.com/usersapi/usersapi/internal/stack"
+	"github.com/usersapi/usersapi/internal/waf"
 	"github.com/usersapi/usersapi/internal/xray"
 )
 
@@ -46,6 +47,9 @@ type Options struct {
 	DataDir  string // keep the emulators' data here; default: in memory
 	Log      io.Writer
 	Document []byte // the OpenAPI document; default: api/openapi.yaml under Root
+	// Parameters override the template's parameter defaults, as sam deploy's
+	// --parameter-overrides do; Stage comes from Stage.
+	Parameters map[string]any
 	// RetryDelay is how soon a failed SQS message is received again (see eventsource.QueueMapping).
 	RetryDelay time.Duration
 	// ExtraEnv is added to every function's environment (tests use it).
@@ -69,6 +73,7 @@ type Cloud struct {
 	SQS      *sqs.Client
 	Pools    map[string]*runtimeapi.Pool // by logical id
 	Gateway  *apigateway.Gateway
+	WAF      *waf.ACL             // the web ACL the template associates with the stage; nil: none
 	Issuer   *Issuer              // signs development tokens; the authorizer trusts it
 	APIKeys  []*apigateway.APIKey // the template's API keys, with their local values
 	XRay     *xray.Daemon         // the X-Ray daemon: the functions' subsegments, the services' segments
@@ -185,7 +190,12 @@ func (c *Cloud) startEmulators(ctx context.Context) error {
 
 // deployStack creates the template's tables and queues in the emulators.
 func (c *Cloud) deployStack(ctx context.Context) (err error) {
-	if c.Stack, err = stack.Load(filepath.Join(c.opt.Root, "template.yaml"), map[string]any{"Stage": c.opt.Stage}); err != nil {
+	params := maps.Clone(c.opt.Parameters)
+	if params == nil {
+		params = map[string]any{}
+	}
+	params["Stage"] = c.opt.Stage
+	if c.Stack, err = stack.Load(filepath.Join(c.opt.Root, "template.yaml"), params); err != nil {
 		return err
 	}
 	return c.Stack.Deploy(ctx, c.DynamoDB, c.SQS)
@@ -299,8 +309,13 @@ func (c *Cloud) startMappings(ctx context.Context) error {
 }
 
 // startGateway makes the REST API from the document, with the template's
-// API keys, invoking the functions as X-Ray records them.
+// API keys, invoking the functions as X-Ray records them, behind the web ACL
+// the template associates with the stage.
 func (c *Cloud) startGateway() error {
+	var err error
+	if c.WAF, err = waf.FromStack(c.Stack, c.log); err != nil {
+		return fmt.Errorf("template.yaml: %w", err)
+	}
 	doc, err := c.Stack.ResolveDocument(c.opt.Document)
 	if err != nil {
 		return err
@@ -317,11 +332,11 @@ func (c *Cloud) startGateway() error {
 	return err
 }
 
-// serveAPI serves the stage, traced as API Gateway traces it, and the
-// local cloud's own pages beside it.
+// serveAPI serves the stage, behind its web ACL and traced as API Gateway
+// traces it, and the local cloud's own pages beside it.
 func (c *Cloud) serveAPI() {
 	mux := http.NewServeMux()
-	mux.Handle("/", c.XRay.API(stack.StackName+"-api", c.opt.Stage, c.Gateway))
+	mux.Handle("/", c.WAF.Wrap(c.XRay.API(stack.StackName+"-api", c.opt.Stage, c.Gateway)))
 	(&Pages{XRay: c.XRay, Bus: c.Bus}).Register(mux)
 	mux.Handle("GET /_local/dlq", loopbackOnly(http.HandlerFunc(c.handleDLQ)))
 	mux.Handle("POST /_local/dlq/redrive", loopbackOnly(http.HandlerFunc(c.handleDLQ)))

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,7 +46,7 @@ func Cloud(tb testing.TB) *localcloud.Cloud {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			cloud, err = localcloud.Start(ctx, localcloud.Options{Root: Root(), BinDir: bin, Log: Log, RetryDelay: 200 * time.Millisecond,
-				ExtraAPIKeys: []*apigateway.APIKey{testKey()}})
+				ExtraAPIKeys: []*apigateway.APIKey{testKey()}, Parameters: testParameters(nil)})
 		}
 	})
 	if err != nil {
@@ -119,6 +120,7 @@ func Start(tb testing.TB, tags string, opt localcloud.Options) *localcloud.Cloud
 		opt.Log = Log
 	}
 	opt.ExtraAPIKeys = append(slices.Clone(opt.ExtraAPIKeys), testKey())
+	opt.Parameters = testParameters(opt.Parameters)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c, err := localcloud.Start(ctx, opt)
@@ -137,6 +139,20 @@ func Start(tb testing.TB, tags string, opt localcloud.Options) *localcloud.Cloud
 const TestKey = "test-key-without-a-usage-plan"
 
 func testKey() *apigateway.APIKey { return &apigateway.APIKey{Name: "TestKey", Value: TestKey} }
+
+// testParameters raises the web ACL's rate limit per address to its maximum,
+// unless params set it: every test request comes from 127.0.0.1, and the
+// rate-based rule has tests of its own (internal/waf).
+func testParameters(params map[string]any) map[string]any {
+	out := maps.Clone(params)
+	if out == nil {
+		out = map[string]any{}
+	}
+	if _, ok := out["WafRateLimit"]; !ok {
+		out["WafRateLimit"] = 2000000000
+	}
+	return out
+}
 
 // Token returns "Bearer <a token>" for sub with scopes, from c's issuer.
 func Token(tb testing.TB, c *localcloud.Cloud, sub, scopes string) string {

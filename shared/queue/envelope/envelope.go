@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/usersapi/usersapi/shared/users"
 )
@@ -60,7 +61,33 @@ func Encode(cmd users.Command) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode command: %w", err)
 	}
-	return json.Marshal(env)
+	b, err := json.Marshal(env)
+	return escapeForSQS(b), err
+}
+
+// escapeForSQS writes every character of a JSON text that SQS refuses in a
+// message body (it allows #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD |
+// #x10000-#x10FFFF) as a \u escape, which decodes to the same string:
+// nothing a command holds can make SQS refuse its message. encoding/json
+// already escapes the control characters and replaces invalid UTF-8, so in
+// practice this escapes U+FFFE and U+FFFF, which it writes as they are.
+func escapeForSQS(b []byte) []byte {
+	if bytes.IndexFunc(b, func(r rune) bool { return !sqsAllowed(r) }) < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b)+12)
+	for _, r := range string(b) {
+		if sqsAllowed(r) {
+			out = utf8.AppendRune(out, r)
+		} else {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+	}
+	return out
+}
+
+func sqsAllowed(r rune) bool {
+	return r == 0x9 || r == 0xa || r == 0xd || r >= 0x20 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000 && r <= 0x10ffff
 }
 
 // Decode returns the command in a message body. A body that is not an

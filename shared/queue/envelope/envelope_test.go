@@ -101,3 +101,27 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestEncodeForSQS: a body holds only what SQS accepts in a message
+// (#x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF), whatever the
+// command carries, and decodes to the very command (issue 14, finding 1).
+func TestEncodeForSQS(t *testing.T) {
+	cmd := users.Command{RequestID: "r\uffff1", Op: users.Create, UserID: uid, AcceptedAt: at, Owner: "al\ufffeice\u0000\x7f\u0085",
+		Trace: "Root=\uffff", Input: users.Input{Name: "Ada 😀", Email: "ada@example.com"}}
+	b, err := envelope.Encode(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range string(b) {
+		if !(r == 0x9 || r == 0xa || r == 0xd || r >= 0x20 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000 && r <= 0x10ffff) {
+			t.Fatalf("body holds %U at %d, which SQS refuses: %s", r, i, b)
+		}
+	}
+	got, err := envelope.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, cmd) {
+		t.Errorf("decoded %+v, want %+v", got, cmd)
+	}
+}

@@ -62,15 +62,36 @@ run() {
 	fi
 }
 
-# stamp NAME HASH VERSION: record success; VERSION is what later runs print.
+# stamp NAME HASH VERSION...: record success; the VERSIONs are what versions prints.
 stamp() {
 	local name=$1
 	shift
 	printf '%s\n' "$@" >"$TOOLS/stamps/$name"
 }
-version_of() { sed -n "${2:-2}p" "$TOOLS/stamps/$1"; }
 
 line() { printf '%-14s %s\n' "$1" "$2"; }
+
+# versions NAME NOTE LABEL...: print the versions step NAME stamped, one line
+# per LABEL in the order stamped, each followed by NOTE.
+versions() {
+	local name=$1 note=$2 i=2 label
+	shift 2
+	for label; do
+		line "$label" "$(sed -n "${i}p" "$TOOLS/stamps/$name")$note"
+		i=$((i + 1))
+	done
+}
+
+# venv DIR LOG: make DIR a working virtualenv, unless it is one already;
+# python3's complaints go to .tools/logs/LOG.
+venv() {
+	need python3 python3
+	if [[ ! -x $1/bin/python ]] || ! "$1/bin/python" -c '' 2>/dev/null; then
+		rm -rf "$1"
+		python3 -m venv "$1" 2>"$TOOLS/logs/$2" ||
+			die "python3 -m venv failed: apt-get install python3-venv ($(tail -n1 "$TOOLS/logs/$2"))"
+	fi
+}
 
 # --- Java: both emulators run on it; it is checked, not installed. ---
 need java openjdk-17-jre-headless
@@ -89,9 +110,7 @@ npm_version() {
 # swagger-ui-dist's dependency @scarf/scarf would report the install.
 h=$(hash "$MANIFESTS/package.json" "$MANIFESTS/package-lock.json" <(echo node-v2))
 if fresh node "$h" "$TOOLS/node/node_modules/.bin/redocly"; then
-	line dynamodb "$(version_of node) (up to date)"
-	line swagger-ui "$(version_of node 3) (up to date)"
-	line redocly "$(version_of node 4) (up to date)"
+	versions node ' (up to date)' dynamodb swagger-ui redocly
 else
 	need node nodejs
 	need npm npm
@@ -114,15 +133,13 @@ else
 	swagger="npm swagger-ui-dist $(npm_version swagger-ui-dist) in .tools/node"
 	redocly="npm @redocly/cli $(npm_version @redocly/cli) in .tools/node"
 	stamp node "$h" "$v" "$swagger" "$redocly"
-	line dynamodb "$v"
-	line swagger-ui "$swagger"
-	line redocly "$redocly"
+	versions node '' dynamodb swagger-ui redocly
 fi
 
 # --- ElasticMQ, the SQS emulator, from Maven Central. ---
 h=$(hash "$MANIFESTS/pom.xml" <(echo elasticmq-v1))
 if fresh elasticmq "$h" "$TOOLS/elasticmq/lib"; then
-	line elasticmq "$(version_of elasticmq) (up to date)"
+	versions elasticmq ' (up to date)' elasticmq
 else
 	need mvn maven
 	rm -rf "$TOOLS/elasticmq/lib.new"
@@ -136,49 +153,35 @@ else
 	v=$(basename "$jar" .jar)
 	v="ElasticMQ ${v##*-} in .tools/elasticmq"
 	stamp elasticmq "$h" "$v"
-	line elasticmq "$v"
+	versions elasticmq '' elasticmq
 fi
 
 # --- SAM CLI, cfn-lint and Schemathesis, from PyPI into a virtualenv. ---
 h=$(hash "$MANIFESTS/requirements.txt" "$MANIFESTS/constraints.txt" <(echo venv-v2))
 if fresh venv "$h" "$TOOLS/venv/bin/schemathesis"; then
-	line sam "$(version_of venv 2) (up to date)"
-	line cfn-lint "$(version_of venv 3) (up to date)"
-	line schemathesis "$(version_of venv 4) (up to date)"
+	versions venv ' (up to date)' sam cfn-lint schemathesis
 else
-	need python3 python3
-	if [[ ! -x $TOOLS/venv/bin/python ]] || ! "$TOOLS/venv/bin/python" -c '' 2>/dev/null; then
-		rm -rf "$TOOLS/venv"
-		python3 -m venv "$TOOLS/venv" 2>"$TOOLS/logs/venv.log" ||
-			die "python3 -m venv failed: apt-get install python3-venv ($(tail -n1 "$TOOLS/logs/venv.log"))"
-	fi
+	venv "$TOOLS/venv" venv.log
 	run pip "$TOOLS/venv/bin/python" -m pip install --disable-pip-version-check -q \
 		-r "$MANIFESTS/requirements.txt" -c "$MANIFESTS/constraints.txt"
 	sam="aws-sam-cli $(SAM_CLI_TELEMETRY=0 "$TOOLS/venv/bin/sam" --version | awk '{print $NF}') in .tools/venv"
 	lint="cfn-lint $("$TOOLS/venv/bin/cfn-lint" --version | awk '{print $NF}') in .tools/venv"
 	st="schemathesis $("$TOOLS/venv/bin/schemathesis" --version | awk '{print $NF}') in .tools/venv"
 	stamp venv "$h" "$sam" "$lint" "$st"
-	line sam "$sam"
-	line cfn-lint "$lint"
-	line schemathesis "$st"
+	versions venv '' sam cfn-lint schemathesis
 fi
 
 # --- checkov, from PyPI into its own virtualenv. ---
 h=$(hash "$MANIFESTS/checkov-requirements.txt" "$MANIFESTS/checkov-constraints.txt" <(echo checkov-v1))
 if fresh checkov "$h" "$TOOLS/checkov/bin/checkov"; then
-	line checkov "$(version_of checkov) (up to date)"
+	versions checkov ' (up to date)' checkov
 else
-	need python3 python3
-	if [[ ! -x $TOOLS/checkov/bin/python ]] || ! "$TOOLS/checkov/bin/python" -c '' 2>/dev/null; then
-		rm -rf "$TOOLS/checkov"
-		python3 -m venv "$TOOLS/checkov" 2>"$TOOLS/logs/checkov-venv.log" ||
-			die "python3 -m venv failed: apt-get install python3-venv ($(tail -n1 "$TOOLS/logs/checkov-venv.log"))"
-	fi
+	venv "$TOOLS/checkov" checkov-venv.log
 	run checkov "$TOOLS/checkov/bin/python" -m pip install --disable-pip-version-check -q \
 		-r "$MANIFESTS/checkov-requirements.txt" -c "$MANIFESTS/checkov-constraints.txt"
 	v="checkov $("$TOOLS/checkov/bin/checkov" --version) in .tools/checkov"
 	stamp checkov "$h" "$v"
-	line checkov "$v"
+	versions checkov '' checkov
 fi
 
 # --- golangci-lint, only when asked for (make lint): a Go tool module of its own, so its
@@ -186,13 +189,13 @@ fi
 if [[ " $* " == *" golangci-lint "* ]]; then
 	h=$(hash "$MANIFESTS/golangci/go.mod" "$MANIFESTS/golangci/go.sum" <(go version) <(echo golangci-v1))
 	if fresh golangci "$h" "$TOOLS/bin/golangci-lint"; then
-		line golangci-lint "$(version_of golangci) (up to date)"
+		versions golangci ' (up to date)' golangci-lint
 	else
 		need go golang
 		echo "install-tools: building golangci-lint from source (minutes the first time)" >&2
 		run golangci bash -c "cd '$MANIFESTS/golangci' && GOFLAGS=-mod=readonly go build -o '$TOOLS/bin/golangci-lint' github.com/golangci/golangci-lint/v2/cmd/golangci-lint"
 		v="golangci-lint $("$TOOLS/bin/golangci-lint" version --short 2>/dev/null || echo '?') in .tools/bin"
 		stamp golangci "$h" "$v"
-		line golangci-lint "$v"
+		versions golangci '' golangci-lint
 	fi
 fi

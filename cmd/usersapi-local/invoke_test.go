@@ -15,20 +15,7 @@ import (
 // TestInvokeEveryEvent runs `invoke` on every file of events/, as a user
 // would, and checks each result.
 func TestInvokeEveryEvent(t *testing.T) {
-	bins, err := cloudtest.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := t.TempDir()
-	for _, f := range []string{"template.yaml", "api", "events"} {
-		if err := os.Symlink(filepath.Join(cloudtest.Root(), f), filepath.Join(root, f)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Symlink(bins, filepath.Join(root, "bin")); err != nil {
-		t.Fatal(err)
-	}
-	t.Chdir(root)
+	t.Chdir(checkout(t, "template.yaml", "api", "events"))
 	t.Setenv("USERSAPI_TOOLS", filepath.Join(cloudtest.Root(), ".tools"))
 
 	// What each sample gives against empty tables: a status for the API's

@@ -14,20 +14,17 @@ import (
 	"github.com/usersapi/usersapi/internal/localcloud/cloudtest"
 )
 
-// TestInterruptStopsEverything: Ctrl-C (SIGINT) stops the emulators and every
-// function process; no process of the run is left.
-func TestInterruptStopsEverything(t *testing.T) {
+// checkout returns a temporary root that links to the repository's files
+// and has, as bin/, the functions built for the tests: what a run finds in a
+// checkout after `make build`.
+func checkout(t *testing.T, files ...string) string {
+	t.Helper()
 	bins, err := cloudtest.Build()
 	if err != nil {
 		t.Fatal(err)
 	}
-	exe := filepath.Join(t.TempDir(), "usersapi-local")
-	if out, err := exec.Command("go", "build", "-o", exe, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	// The run finds bin/ under its root: give it the test's binaries.
 	root := t.TempDir()
-	for _, f := range []string{"template.yaml", "api"} {
+	for _, f := range files {
 		if err := os.Symlink(filepath.Join(cloudtest.Root(), f), filepath.Join(root, f)); err != nil {
 			t.Fatal(err)
 		}
@@ -35,6 +32,17 @@ func TestInterruptStopsEverything(t *testing.T) {
 	if err := os.Symlink(bins, filepath.Join(root, "bin")); err != nil {
 		t.Fatal(err)
 	}
+	return root
+}
+
+// TestInterruptStopsEverything: Ctrl-C (SIGINT) stops the emulators and every
+// function process; no process of the run is left.
+func TestInterruptStopsEverything(t *testing.T) {
+	exe := filepath.Join(t.TempDir(), "usersapi-local")
+	if out, err := exec.Command("go", "build", "-o", exe, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	root := checkout(t, "template.yaml", "api")
 	marker := "USERSAPI_RUN_MARKER=" + filepath.Base(root)
 	cmd := exec.Command(exe, "run", "--addr", "127.0.0.1:0")
 	cmd.Dir = root

@@ -3,7 +3,6 @@ package emulator
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 )
@@ -14,11 +13,7 @@ import (
 // credentials and region, and with -disableTelemetry. DynamoDB Local has no
 // bind-address option: it listens on every interface of the chosen port.
 func StartDynamoDB(ctx context.Context, opt Options) (*Server, error) {
-	java, err := findJava()
-	if err != nil {
-		return nil, err
-	}
-	tools, err := toolsDir(opt)
+	java, tools, err := locate(opt)
 	if err != nil {
 		return nil, err
 	}
@@ -27,15 +22,12 @@ func StartDynamoDB(ctx context.Context, opt Options) (*Server, error) {
 		return nil, err
 	}
 	dir := filepath.Dir(jar)
+	data, err := dataDir(opt)
+	if err != nil {
+		return nil, err
+	}
 	storage := []string{"-inMemory"}
-	if opt.DataDir != "" {
-		data, err := filepath.Abs(opt.DataDir)
-		if err != nil {
-			return nil, err
-		}
-		if err := os.MkdirAll(data, 0o755); err != nil {
-			return nil, err
-		}
+	if data != "" {
 		storage = []string{"-dbPath", data}
 	}
 	return start(ctx, java, spec{

@@ -207,6 +207,34 @@ func (s *Server) waitReady(ctx context.Context, sp spec) error {
 	}
 }
 
+// locate finds what every emulator needs: java, and the tools directory
+// that Options.ToolsDir resolves to.
+func locate(opt Options) (java, tools string, err error) {
+	if java, err = findJava(); err != nil {
+		return "", "", err
+	}
+	if tools, err = toolsDir(opt); err != nil {
+		return "", "", err
+	}
+	return java, tools, nil
+}
+
+// dataDir resolves Options.DataDir to an absolute path and creates it; ""
+// means in memory.
+func dataDir(opt Options) (string, error) {
+	if opt.DataDir == "" {
+		return "", nil
+	}
+	data, err := filepath.Abs(opt.DataDir)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return "", err
+	}
+	return data, nil
+}
+
 func findJava() (string, error) {
 	if home := os.Getenv("JAVA_HOME"); home != "" {
 		p := filepath.Join(home, "bin", "java")

@@ -3,7 +3,6 @@ package emulator
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 )
@@ -15,11 +14,7 @@ import (
 // With Options.DataDir set, queues and their messages are kept there
 // (queues.conf and an H2 database).
 func StartSQS(ctx context.Context, opt Options) (*Server, error) {
-	java, err := findJava()
-	if err != nil {
-		return nil, err
-	}
-	tools, err := toolsDir(opt)
+	java, tools, err := locate(opt)
 	if err != nil {
 		return nil, err
 	}
@@ -27,15 +22,12 @@ func StartSQS(ctx context.Context, opt Options) (*Server, error) {
 	if jars, _ := filepath.Glob(filepath.Join(lib, "elasticmq-server_*.jar")); len(jars) == 0 {
 		return nil, fmt.Errorf("ElasticMQ %w in %s: run `make tools`", ErrNotInstalled, tools)
 	}
+	data, err := dataDir(opt)
+	if err != nil {
+		return nil, err
+	}
 	var storage []string
-	if opt.DataDir != "" {
-		data, err := filepath.Abs(opt.DataDir)
-		if err != nil {
-			return nil, err
-		}
-		if err := os.MkdirAll(data, 0o755); err != nil {
-			return nil, err
-		}
+	if data != "" {
 		storage = []string{
 			"-Dqueues-storage.enabled=true",
 			"-Dqueues-storage.path=" + filepath.Join(data, "queues.conf"),

@@ -131,3 +131,20 @@ func skipWithoutAssets(t *testing.T, problem string) {
 	}
 	t.Skip(msg)
 }
+
+// TestDocsHead: HEAD on the documentation answers as GET, to anyone (no key,
+// no token): the same status, ETag and Content-Type, and no body.
+func TestDocsHead(t *testing.T) {
+	c := cloudtest.Cloud(t)
+	anyone := []string{"X-Api-Key", "", "Authorization", ""}
+	for _, path := range []string{"/openapi.json", "/docs", "/docs/swagger-ui.css", "/docs/nothing.js"} {
+		get, head := do(t, c, "GET", path, "", anyone...), do(t, c, "HEAD", path, "", anyone...)
+		if head.status != get.status || head.header.Get("ETag") != get.header.Get("ETag") ||
+			head.header.Get("Content-Type") != get.header.Get("Content-Type") || head.raw != "" {
+			t.Errorf("HEAD %s: %d %v %q; GET: %d %v", path, head.status, head.header, head.raw, get.status, get.header)
+		}
+		if get.status == 401 || get.status == 403 {
+			t.Errorf("GET %s without credentials: %d", path, get.status)
+		}
+	}
+}

@@ -21,7 +21,7 @@ func main() { function.Start(loadConfig, build) }
 // build makes the handler and its clients once, at init.
 func build(cfg config, log *slog.Logger) (any, error) {
 	db := dynamo.NewClient(cfg.aws, cfg.dynamodb)
-	h := &handler{users: dynamo.NewTable(db, cfg.usersTable, cfg.requestsTable), cursor: cfg.key,
+	h := &handler{users: dynamo.NewTable(db, cfg.usersTable, cfg.requestsTable, dynamo.ListShards(cfg.listShards)), cursor: cfg.key,
 		ids: requestid.NewIssuer(cfg.key), log: log, now: time.Now, cors: apigw.NewCORS(cfg.cors)}
 	return h.Handle, nil
 }
@@ -33,6 +33,7 @@ type config struct {
 	cors                      string     // ALLOWED_ORIGINS
 	aws                       aws.Config // traced (awsenv.Load)
 	dynamodb                  *string    // endpoint override, local runs only
+	listShards                int        // LIST_SHARDS (dynamo.ParseListShards)
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -41,6 +42,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return config{}, errMissing("USERS_TABLE and REQUESTS_TABLE")
 	}
 	var err error
+	if c.listShards, err = dynamo.ParseListShards(getenv("LIST_SHARDS")); err != nil {
+		return config{}, err
+	}
 	if c.key, err = signed.NewKey(getenv("SIGNING_KEY")); err != nil {
 		return config{}, err
 	}

@@ -19,7 +19,8 @@ func main() { function.Start(loadConfig, build) }
 
 // build makes the handler and its clients once, at init.
 func build(cfg config, log *slog.Logger) (any, error) {
-	table := dynamo.NewTable(dynamo.NewClient(cfg.aws, cfg.dynamodb), cfg.usersTable, cfg.requestsTable)
+	table := dynamo.NewTable(dynamo.NewClient(cfg.aws, cfg.dynamodb), cfg.usersTable, cfg.requestsTable,
+		dynamo.ListShards(cfg.listShards))
 	h := &handler{users: table, log: log, metrics: metrics.New(os.Stdout, cfg.stage)}
 	return h.Handle, nil
 }
@@ -30,6 +31,7 @@ type config struct {
 	stage                     string     // STAGE
 	aws                       aws.Config // traced (awsenv.Load)
 	dynamodb                  *string    // endpoint override, local runs only
+	listShards                int        // LIST_SHARDS (dynamo.ParseListShards)
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -38,6 +40,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return config{}, errMissing("USERS_TABLE and REQUESTS_TABLE")
 	}
 	var err error
+	if c.listShards, err = dynamo.ParseListShards(getenv("LIST_SHARDS")); err != nil {
+		return config{}, err
+	}
 	c.aws, err = awsenv.Load(getenv)
 	c.dynamodb = awsenv.Endpoint(getenv, "DYNAMODB")
 	return c, err

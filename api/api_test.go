@@ -76,6 +76,9 @@ func TestRulesAgree(t *testing.T) {
 			t.Errorf("%s.age %v..%v", name, age.Min, age.Max)
 		}
 	}
+	if p := doc.Components.Parameters["IfMatch"].Value.Schema.Value.Pattern; p != users.ETagPattern {
+		t.Errorf("If-Match pattern %q, Go %q", p, users.ETagPattern)
+	}
 	if p := schema(t, doc, "UserID").Pattern; p != users.IDPattern {
 		t.Errorf("UserID pattern %q, Go %q", p, users.IDPattern)
 	}

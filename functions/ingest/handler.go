@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -162,13 +163,13 @@ func (h *handler) command(req *events.APIGatewayProxyRequest, op users.Op) (call
 	} else if cmd.UserID, err = users.ParseID(req.PathParameters["id"]); err != nil {
 		return caller, cmd, "", err
 	}
-	if cmd.IfMatch, err = ifMatch(apigw.Header(req, "If-Match")); err != nil {
+	if cmd.IfMatch, err = ifMatch(apigw.LookupHeader(req, "If-Match")); err != nil {
 		return caller, cmd, "", err
 	}
 	if err := h.decode(req, &cmd); err != nil {
 		return caller, cmd, "", err
 	}
-	if key, err = idempotency.ParseKey(apigw.Header(req, "Idempotency-Key")); err != nil {
+	if key, err = idempotencyKey(apigw.LookupHeader(req, "Idempotency-Key")); err != nil {
 		return caller, cmd, "", err
 	}
 	id, claims, err := h.ids.Issue(cmd.UserID, op, caller.Subject)
@@ -291,6 +292,9 @@ func (h *handler) decode(req *events.APIGatewayProxyRequest, cmd *users.Command)
 		return err
 	}
 	mt := apigw.MediaType(req)
+	if _, params, err := mime.ParseMediaType(apigw.Header(req, "Content-Type")); err == nil && params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8") {
+		return unsupported("a JSON body is UTF-8 (RFC 8259): no other charset is taken")
+	}
 	if cmd.Op == users.PatchOp {
 		if mt != "application/merge-patch+json" && mt != "application/json" {
 			return unsupported("a PATCH body must be application/merge-patch+json")
@@ -310,20 +314,37 @@ func unsupported(detail string) error {
 	return &p
 }
 
-// ifMatch parses an If-Match header: absent, or one strong entity tag "N".
-func ifMatch(h string) (int64, error) {
-	h = strings.TrimSpace(h)
-	if h == "" {
+// ifMatch parses an If-Match header: absent, or one strong entity tag "N"
+// as users.ETagPattern has it. A header that is present but empty is
+// refused, not taken for no header: a client whose ETag came out empty must
+// not lose its concurrency check without a word.
+func ifMatch(h string, present bool) (int64, error) {
+	if !present {
 		return 0, nil
 	}
+	h = strings.Trim(h, " \t")
 	bad := &users.Error{Kind: users.Invalid, Detail: "If-Match must be one entity tag such as \"3\"",
 		Fields: []users.FieldError{{Field: "If-Match", Reason: "must be a strong entity tag holding a version, such as \"3\""}}}
-	if len(h) < 3 || h[0] != '"' || h[len(h)-1] != '"' {
+	// ^"[1-9][0-9]{0,17}"$, without a regular expression.
+	digits := strings.TrimSuffix(strings.TrimPrefix(h, `"`), `"`)
+	if len(h) != len(digits)+2 || len(digits) < 1 || len(digits) > 18 || digits[0] == '0' ||
+		strings.IndexFunc(digits, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
 		return 0, bad
 	}
-	v, err := strconv.ParseInt(h[1:len(h)-1], 10, 64)
-	if err != nil || v < 1 {
+	v, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
 		return 0, bad
 	}
 	return v, nil
+}
+
+// idempotencyKey parses an Idempotency-Key header: absent is no key; present,
+// it must hold one (an empty one is refused rather than taken for none).
+func idempotencyKey(h string, present bool) (string, error) {
+	key, err := idempotency.ParseKey(h)
+	if err == nil && key == "" && present {
+		return "", &users.Error{Kind: users.Invalid, Detail: "the Idempotency-Key is empty",
+			Fields: []users.FieldError{{Field: "Idempotency-Key", Reason: "must be 1 to 255 printable ASCII characters, optionally in double quotes"}}}
+	}
+	return key, err
 }

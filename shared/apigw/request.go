@@ -15,20 +15,27 @@ const MaxBodyBytes = 64 << 10
 // Header returns the value of the named header, whatever its case in the event.
 // API Gateway keeps the case the client sent, so a plain map look-up misses.
 func Header(req *events.APIGatewayProxyRequest, name string) string {
+	v, _ := LookupHeader(req, name)
+	return v
+}
+
+// LookupHeader is Header, and whether the request has the header at all: a
+// header sent empty ("If-Match;") is present with the value "".
+func LookupHeader(req *events.APIGatewayProxyRequest, name string) (string, bool) {
 	if v, ok := req.Headers[name]; ok {
-		return v
+		return v, true
 	}
 	for k, v := range req.Headers {
 		if strings.EqualFold(k, name) {
-			return v
+			return v, true
 		}
 	}
 	for k, vs := range req.MultiValueHeaders {
-		if strings.EqualFold(k, name) && len(vs) > 0 {
-			return strings.Join(vs, ", ")
+		if strings.EqualFold(k, name) {
+			return strings.Join(vs, ", "), true
 		}
 	}
-	return ""
+	return "", false
 }
 
 // Query returns the value of a query string parameter.

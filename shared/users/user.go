@@ -19,6 +19,9 @@ const (
 	AgeMin         = 18
 	AgeMax         = 120
 	PhonePattern   = `^[0-9]{10}$`
+	// ETagPattern is the pattern of an If-Match header: one strong entity tag
+	// holding a version, with no leading zero and at most 18 digits.
+	ETagPattern = `^"[1-9][0-9]{0,17}"$`
 	// NamePattern is the name's rule as a regular expression over code
 	// points: no character that NameReason calls forbidden, and one that is
 	// not white space. NameReason is stricter in one way it cannot state: a

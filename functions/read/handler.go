@@ -67,7 +67,10 @@ func (h *handler) handle(ctx context.Context, req *events.APIGatewayProxyRequest
 	case err != nil:
 	case req.Resource == "/users":
 		if id, ok := apigw.Query(req, "userId"); ok {
-			resp, err = h.getUser(ctx, req, caller, id, "userId")
+			// The page's parameters mean nothing here, but are checked as the list checks them.
+			if _, _, err = h.pageQuery(req); err == nil {
+				resp, err = h.getUser(ctx, req, caller, id, "userId")
+			}
 		} else {
 			resp, err = h.list(ctx, req, caller)
 		}
@@ -146,6 +149,28 @@ func (h *handler) list(ctx context.Context, req *events.APIGatewayProxyRequest, 
 	if !caller.Admin() {
 		return events.APIGatewayProxyResponse{}, users.Errorf(users.Forbidden, "only an admin (scope %s) lists all users", users.ScopeAdmin)
 	}
+	limit, next, err := h.pageQuery(req)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	var page users.Page
+	err = trace.Capture(ctx, "list-users", func(ctx context.Context) (err error) {
+		page, err = h.users.List(ctx, limit, next)
+		return err
+	})
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	body := pageBody{Items: page.Items}
+	if page.Next != nil {
+		body.NextCursor = h.cursor.Seal(cursorPurpose, page.Next)
+	}
+	return apigw.JSON(http.StatusOK, body), nil
+}
+
+// pageQuery reads the limit and the cursor of GET /users, or says which of
+// them is not valid.
+func (h *handler) pageQuery(req *events.APIGatewayProxyRequest) (int, []byte, error) {
 	limit := defaultLimit
 	var fields []users.FieldError
 	if s, ok := apigw.Query(req, "limit"); ok {
@@ -163,21 +188,9 @@ func (h *handler) list(ctx context.Context, req *events.APIGatewayProxyRequest, 
 		}
 	}
 	if fields != nil {
-		return events.APIGatewayProxyResponse{}, &users.Error{Kind: users.Invalid, Detail: "the query is not valid", Fields: fields}
+		return 0, nil, &users.Error{Kind: users.Invalid, Detail: "the query is not valid", Fields: fields}
 	}
-	var page users.Page
-	err := trace.Capture(ctx, "list-users", func(ctx context.Context) (err error) {
-		page, err = h.users.List(ctx, limit, next)
-		return err
-	})
-	if err != nil {
-		return events.APIGatewayProxyResponse{}, err
-	}
-	body := pageBody{Items: page.Items}
-	if page.Next != nil {
-		body.NextCursor = h.cursor.Seal(cursorPurpose, page.Next)
-	}
-	return apigw.JSON(http.StatusOK, body), nil
+	return limit, next, nil
 }
 
 // requestBody is the body of GET /requests/{requestId}.

@@ -8,6 +8,7 @@
 #   2. binary and zip size     scripts/bench-size.sh  linux/arm64 bootstraps against hello-world
 #   3. init                    internal/benchdata     BenchmarkInit: cold starts under internal/runtimeapi
 #   4. worker throughput       shared/dynamo          BenchmarkApply against DynamoDB Local
+#   4b. list page, list shards shared/dynamo          BenchmarkList: 10,000 users, default ListShards against 1
 #   5. end to end              internal/localcloud    BenchmarkStart, GetUser, Write, WriteConcurrent
 #
 # Raw `go test` output goes to bin/bench/ (git-ignored). Exits non-zero when a benchmark
@@ -41,6 +42,7 @@ if ! bash scripts/bench-size.sh --tsv >"$logs/size.tsv" 2>"$logs/size.err"; then
 fi
 run init -bench '^BenchmarkInit$' -benchtime 200x ./internal/benchdata/
 run apply -bench '^BenchmarkApply$' -benchtime 40x ./shared/dynamo/
+run list -bench '^BenchmarkList$' -benchtime 100x ./shared/dynamo/
 run start -bench '^BenchmarkStart$' -benchtime 3x ./internal/localcloud/
 run e2e -bench '^Benchmark(GetUser|Write|WriteConcurrent)$' -benchtime 100x ./internal/localcloud/
 
@@ -108,6 +110,18 @@ row "worker writes, batches of 10 creates (Table.Apply), DynamoDB Local" \
 	"$(fmt "$(metric "$f" BenchmarkApply apply-writes/s)" 0) writes/s" \
 	"bare TransactWriteItems: $(fmt "$(metric "$f" BenchmarkApply baseline-writes/s)" 0) writes/s" \
 	"$(fmt "$x" 2)×" "≥ 0.8×" "$(check "$x" '>=' 0.8)"
+
+# 4b. A page of GET /users over list shards, and the index's share of a write.
+f=$logs/list.txt
+x=$(metric "$f" BenchmarkList x)
+shards=$(awk '{ for (i = 3; i <= NF; i++) if ($i ~ /^index-wcu\/write-[0-9]+-shards$/ && $i !~ /-1-shards$/) { sub(/^index-wcu\/write-/, "", $i); sub(/-shards$/, "", $i); print $i; exit } }' "$f" 2>/dev/null)
+row "list page (limit 25) of 10,000 users over ${shards:-?} shards (Table.List), DynamoDB Local" \
+	"$(fmt "$(metric "$f" BenchmarkList sharded-ms)" 2) ms" "1 shard: $(fmt "$(metric "$f" BenchmarkList unsharded-ms)" 2) ms" \
+	"$(fmt "$x" 2)×" "≤ 1.5×" "$(check "$x" '<=' 1.5)"
+w1=$(metric "$f" BenchmarkList index-wcu/write-1-shards)
+wn=$(metric "$f" BenchmarkList "index-wcu/write-${shards:-?}-shards")
+row "ByList write units a user write (create, patch, delete; transactional: 2 = one index write)" \
+	"$(fmt "$wn" 2) over ${shards:-?} shards" "1 shard: $(fmt "$w1" 2)" "$(fmt "$(ratio "$wn" "$w1" 3)" 2)×" "1.00×" "$(check "$(ratio "$wn" "$w1" 3)" '<=' 1)"
 
 # 5. End to end, through the local cloud.
 f=$logs/start.txt

@@ -76,11 +76,14 @@ func listKey(shard int) string { return listPrefix + strconv.Itoa(shard) }
 // is the position to pass back for the page after it.
 //
 // Each shard is sorted by id, so the page is the first limit users of the
-// shards' merge after the position: List queries every shard (at most
-// listConcurrency at a time) for its first limit users after it, and merges
-// them. The position is the id of the last user returned, which is a position
-// in every shard alike: a user is never listed twice nor out of order, and
-// every user that lives through a whole listing is in it.
+// shards' merge after the position. List reads each shard's first users after
+// it (firstRead of them, a share of the page with room for chance), all
+// shards at once (at most listConcurrency queries in flight), and merges
+// them; a user is taken only once no shard can hold one before it, and a
+// shard that might is read further first. No shard gives more than limit
+// users a page. The position is the id of the last user returned, which is a
+// position in every shard alike: a user is never listed twice nor out of
+// order, and every user that lives through a whole listing is in it.
 func (t *Table) List(ctx context.Context, limit int, next []byte) (users.Page, error) {
 	after, err := decodePosition(next)
 	if err != nil {
@@ -89,29 +92,45 @@ func (t *Table) List(ctx context.Context, limit int, next []byte) (users.Page, e
 	if err := t.checkShards(ctx, false); err != nil {
 		return users.Page{}, fmt.Errorf("list users: %w", err)
 	}
-	shards, err := t.queryShards(ctx, limit, after)
-	if err != nil {
+	shards := make([]shardPage, t.shards)
+	all := make([]int, t.shards)
+	for k := range shards {
+		shards[k].last, shards[k].more, all[k] = after, true, k
+	}
+	if err := t.readShards(ctx, shards, all, firstRead(limit, t.shards)); err != nil {
 		return users.Page{}, err
 	}
 	p := users.Page{Items: make([]users.User, 0, limit)}
-	heads := make([]int, len(shards))
 	for len(p.Items) < limit {
 		best := -1
 		for k, s := range shards {
-			if heads[k] < len(s.users) && (best < 0 || s.users[heads[k]].ID < shards[best].users[heads[best]].ID) {
+			if len(s.users) > 0 && (best < 0 || s.users[0].ID < shards[best].users[0].ID) {
 				best = k
 			}
+		}
+		// A shard read up to an id below the best so far, with more after
+		// it, may hold the next user: read it further first.
+		var behind []int
+		for k, s := range shards {
+			if s.more && (best < 0 || users.ID(s.last) < shards[best].users[0].ID) {
+				behind = append(behind, k)
+			}
+		}
+		if len(behind) > 0 {
+			if err := t.readShards(ctx, shards, behind, limit-len(p.Items)); err != nil {
+				return users.Page{}, err
+			}
+			continue
 		}
 		if best < 0 {
 			break
 		}
-		p.Items = append(p.Items, shards[best].users[heads[best]])
-		heads[best]++
+		p.Items = append(p.Items, shards[best].users[0])
+		shards[best].users = shards[best].users[1:]
 	}
-	// More may follow if a shard stopped at the limit, or left users unmerged.
 	more := false
-	for k, s := range shards {
-		more = more || s.more || heads[k] < len(s.users)
+	for _, s := range shards {
+		more = more || s.more || len(s.users) > 0
 	}
 	if more && len(p.Items) > 0 {
 		if p.Next, err = encodePosition(p.Items[len(p.Items)-1].ID); err != nil {
@@ -121,34 +140,41 @@ func (t *Table) List(ctx context.Context, limit int, next []byte) (users.Page, e
 	return p, nil
 }
 
-// shardPage is what one shard's query returned: users in id order, and
-// whether the shard holds more after them.
+// firstRead is how many users List first reads from each of n shards for a
+// page of limit: the shard's share and half again, plus two, so that a second
+// read is seldom needed (at 10 shards and 25 users, about one page in ten).
+func firstRead(limit, n int) int {
+	return min(limit, (3*limit+2*n-1)/(2*n)+2)
+}
+
+// shardPage is one shard's part of a page: the users read and not yet
+// merged, in id order, the last id read, and whether the shard may hold
+// more after it.
 type shardPage struct {
 	users []users.User
+	last  string
 	more  bool
 }
 
-// queryShards queries every shard for its first limit users after the id
-// after ("" for the start), listConcurrency at a time; the first error stops
-// the others.
-func (t *Table) queryShards(ctx context.Context, limit int, after string) ([]shardPage, error) {
+// readShards reads the next n users of each of the shards named, after their
+// last id read, listConcurrency at a time; the first error stops the others.
+func (t *Table) readShards(ctx context.Context, shards []shardPage, which []int, n int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pages := make([]shardPage, t.shards)
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
 	)
 	slots := make(chan struct{}, listConcurrency)
-	for k := range pages {
+	for _, k := range which {
 		wg.Go(func() {
 			slots <- struct{}{}
 			defer func() { <-slots }()
-			var err error
-			if ctx.Err() == nil {
-				pages[k], err = t.queryShard(ctx, k, limit, after)
+			if ctx.Err() != nil {
+				return
 			}
+			read, more, err := t.queryShard(ctx, k, n, shards[k].last)
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -156,14 +182,25 @@ func (t *Table) queryShards(ctx context.Context, limit int, after string) ([]sha
 				}
 				mu.Unlock()
 				cancel()
+				return
+			}
+			s := &shards[k]
+			s.users, s.more = append(s.users, read...), more
+			if len(read) > 0 {
+				s.last = string(read[len(read)-1].ID)
 			}
 		})
 	}
 	wg.Wait()
-	return pages, firstErr
+	if firstErr == nil && ctx.Err() != nil {
+		return fmt.Errorf("list users: %w", ctx.Err())
+	}
+	return firstErr
 }
 
-func (t *Table) queryShard(ctx context.Context, shard, limit int, after string) (shardPage, error) {
+// queryShard returns the first limit users of shard after the id after ("":
+// from the start), and whether the shard may hold more.
+func (t *Table) queryShard(ctx context.Context, shard, limit int, after string) ([]users.User, bool, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(t.users),
 		IndexName:                 aws.String(listIndex),
@@ -177,25 +214,25 @@ func (t *Table) queryShard(ctx context.Context, shard, limit int, after string) 
 	}
 	out, err := t.client.Query(ctx, in)
 	if err != nil {
-		return shardPage{}, fmt.Errorf("list users: shard %d: %w", shard, err)
+		return nil, false, fmt.Errorf("list users: shard %d: %w", shard, err)
 	}
-	p := shardPage{users: make([]users.User, 0, len(out.Items)), more: len(out.LastEvaluatedKey) > 0}
+	read := make([]users.User, 0, len(out.Items))
 	for _, item := range out.Items {
 		var it userItem
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return shardPage{}, fmt.Errorf("list users: shard %d: %w", shard, err)
+			return nil, false, fmt.Errorf("list users: shard %d: %w", shard, err)
 		}
 		if want := shardOf(it.ID, t.shards); want != shard {
-			return shardPage{}, fmt.Errorf("list users: user %s is in list shard %d, not %d: the table was written with another ListShards than %d (docs/scale.md)",
+			return nil, false, fmt.Errorf("list users: user %s is in list shard %d, not %d: the table was written with another ListShards than %d (docs/scale.md)",
 				it.ID, shard, want, t.shards)
 		}
 		u, err := it.user()
 		if err != nil {
-			return shardPage{}, fmt.Errorf("list users: %w", err)
+			return nil, false, fmt.Errorf("list users: %w", err)
 		}
-		p.users = append(p.users, u)
+		read = append(read, u)
 	}
-	return p, nil
+	return read, len(out.LastEvaluatedKey) > 0, nil
 }
 
 // positionV1 is the first byte of a listing position, followed by the 16

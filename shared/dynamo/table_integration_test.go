@@ -23,7 +23,7 @@ func table(t *testing.T) (*dynamo.Table, dynamotest.Tables) {
 	return dynamo.NewTable(tables.Client, tables.Users, tables.Requests), tables
 }
 
-func newID(t *testing.T) users.ID {
+func newID(t testing.TB) users.ID {
 	id, err := uuid.NewV7()
 	if err != nil {
 		t.Fatal(err)

@@ -149,26 +149,26 @@ func PreferWait(seconds int) WriteOption { return func(o *writeOptions) { o.pref
 
 // CreateUser queues the creation of a user (POST /users).
 func (c *Client) CreateUser(ctx context.Context, in UserInput, opts ...WriteOption) (*Write, error) {
-	return c.write(ctx, OpCreate, http.MethodPost, "/users", "application/json", in, opts)
+	return c.write(ctx, "", OpCreate, http.MethodPost, "/users", "application/json", in, opts)
 }
 
 // ReplaceUser queues the replacement of every field of a user (PUT
 // /users/{id}); a phone or age left out is removed.
 func (c *Client) ReplaceUser(ctx context.Context, id string, in UserInput, opts ...WriteOption) (*Write, error) {
-	return c.write(ctx, OpReplace, http.MethodPut, "/users/"+url.PathEscape(id), "application/json", in, opts)
+	return c.write(ctx, id, OpReplace, http.MethodPut, "/users/"+url.PathEscape(id), "application/json", in, opts)
 }
 
 // PatchUser queues a merge patch of a user (PATCH /users/{id}).
 func (c *Client) PatchUser(ctx context.Context, id string, p UserPatch, opts ...WriteOption) (*Write, error) {
-	return c.write(ctx, OpPatch, http.MethodPatch, "/users/"+url.PathEscape(id), "application/merge-patch+json", p, opts)
+	return c.write(ctx, id, OpPatch, http.MethodPatch, "/users/"+url.PathEscape(id), "application/merge-patch+json", p, opts)
 }
 
 // DeleteUser queues the deletion of a user (DELETE /users/{id}).
 func (c *Client) DeleteUser(ctx context.Context, id string, opts ...WriteOption) (*Write, error) {
-	return c.write(ctx, OpDelete, http.MethodDelete, "/users/"+url.PathEscape(id), "", nil, opts)
+	return c.write(ctx, id, OpDelete, http.MethodDelete, "/users/"+url.PathEscape(id), "", nil, opts)
 }
 
-func (c *Client) write(ctx context.Context, op, method, path, ctype string, body any, opts []WriteOption) (*Write, error) {
+func (c *Client) write(ctx context.Context, id, op, method, path, ctype string, body any, opts []WriteOption) (*Write, error) {
 	var o writeOptions
 	for _, f := range opts {
 		f(&o)
@@ -195,23 +195,24 @@ func (c *Client) write(ctx context.Context, op, method, path, ctype string, body
 	if err != nil {
 		return nil, err
 	}
-	w := &Write{c: c, op: op, IdempotencyKey: o.key, Location: resp.header.Get("Location"),
+	w := &Write{c: c, op: op, UserID: id, IdempotencyKey: o.key, Location: resp.header.Get("Location"),
 		Replayed: resp.header.Get("Idempotent-Replayed") == "true"}
 	switch resp.status {
 	case http.StatusAccepted:
-		if err := decode(resp, &w.Accepted); err != nil {
+		var a Accepted
+		if err := decode(resp, &a); err != nil {
 			return nil, err
 		}
+		w.RequestID, w.UserID = a.RequestID, a.UserID
 	case http.StatusOK, http.StatusCreated: // answered once applied (Prefer: wait)
 		var u User
 		if err := decode(resp, &u); err != nil {
 			return nil, err
 		}
 		w.user, w.done = &u, true
-		w.Accepted = Accepted{UserID: u.ID, Status: StatusSucceeded}
+		w.UserID = u.ID
 	case http.StatusNoContent: // a delete answered once applied
 		w.user, w.done = &User{}, true
-		w.Accepted = Accepted{Status: StatusSucceeded}
 	default:
 		return nil, fmt.Errorf("usersapi: %s %s: unexpected status %d", method, path, resp.status)
 	}

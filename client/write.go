@@ -8,11 +8,11 @@ import (
 
 // Write is a write the API accepted: its answer, and the way to its outcome.
 type Write struct {
-	// Accepted is the 202's body: the request's id, the user's id (made by
-	// the API for a create) and the status "pending". For a write the API
-	// answered once applied (PreferWait), RequestID is empty and Status is
-	// "succeeded".
-	Accepted
+	// RequestID is the id of the request to follow, from the 202's body;
+	// empty for a write the API answered once applied (PreferWait).
+	RequestID string
+	// UserID is the user's id: for a create, the one the API made.
+	UserID string
 	// Location is the 202's Location header: the request's status URL.
 	Location string
 	// Replayed is true when the API answered with the answer it gave before to

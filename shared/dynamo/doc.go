@@ -3,9 +3,11 @@
 // outcome, maps the table's stream images back to users, and keeps the
 // records of Idempotency-Keys for package idempotency (Keys).
 //
-// The users table holds two kinds of item, told apart by their key: a user
-// (pk "USER#<id>") and an email sentinel (pk "EMAIL#<lowercased email>") that
-// makes emails unique. A deleted user stays as a tombstone (deleted=true) that
+// The users table holds three kinds of item, told apart by their key: a user
+// (pk "USER#<id>"), an email sentinel (pk "EMAIL#<lowercased email>") that
+// makes emails unique, and one record of the list shard count (pk
+// "LIST#shards"). A live user is listed in the ByList index under listPk
+// "users#<n>", n its id's shard: List merges the shards in id order. A deleted user stays as a tombstone (deleted=true) that
 // the table's TTL removes later. Request outcomes live in their own table,
 // keyed by request id, and expire with TTL; so do Idempotency-Keys, in a
 // table of their own keyed by the scoped key.

@@ -20,6 +20,7 @@ var operations = map[string]struct {
 	calls        []string
 }{
 	"listUsers":           {"GET", "/users", []string{"ListUsers", "ListPage", "FindUser"}},
+	"headUsers":           {"HEAD", "/users", []string{"HeadUsers"}},
 	"createUser":          {"POST", "/users", []string{"CreateUser"}},
 	"getUser":             {"GET", "/users/{id}", []string{"GetUser", "RefreshUser"}},
 	"headUser":            {"HEAD", "/users/{id}", []string{"HeadUser"}},
@@ -27,6 +28,7 @@ var operations = map[string]struct {
 	"patchUser":           {"PATCH", "/users/{id}", []string{"PatchUser"}},
 	"deleteUser":          {"DELETE", "/users/{id}", []string{"DeleteUser"}},
 	"getRequest":          {"GET", "/requests/{requestId}", []string{"GetRequest"}},
+	"headRequest":         {"HEAD", "/requests/{requestId}", []string{"HeadRequest"}},
 	"preflightUsers":      {"OPTIONS", "/users", []string{"Preflight"}},
 	"preflightUser":       {"OPTIONS", "/users/{id}", []string{"Preflight"}},
 	"preflightRequest":    {"OPTIONS", "/requests/{requestId}", []string{"Preflight"}},

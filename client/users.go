@@ -60,23 +60,22 @@ func (c *Client) FindUser(ctx context.Context, id string) (User, error) {
 // 25), from cursor (the previous page's NextCursor; "" for the first page)
 // (GET /users?limit=&cursor=). Only an admin may list.
 func (c *Client) ListPage(ctx context.Context, limit int, cursor string) (Page, error) {
-	q := url.Values{}
-	if limit > 0 {
-		q.Set("limit", strconv.Itoa(limit))
-	}
-	if cursor != "" {
-		q.Set("cursor", cursor)
-	}
-	path := "/users"
-	if len(q) > 0 {
-		path += "?" + q.Encode()
-	}
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, retry: true})
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: listPath(limit, cursor), retry: true})
 	if err != nil {
 		return Page{}, err
 	}
 	var p Page
 	return p, decode(resp, &p)
+}
+
+// HeadUsers returns the headers GET /users with limit and cursor would
+// answer, without the page (HEAD /users).
+func (c *Client) HeadUsers(ctx context.Context, limit int, cursor string) (http.Header, error) {
+	resp, err := c.do(ctx, request{method: http.MethodHead, path: listPath(limit, cursor), retry: true})
+	if err != nil {
+		return nil, err
+	}
+	return resp.header, nil
 }
 
 // ListUsers returns every user, in id order (so oldest first), reading pages
@@ -102,6 +101,30 @@ func (c *Client) ListUsers(ctx context.Context, pageSize int) iter.Seq2[User, er
 			cursor = p.NextCursor
 		}
 	}
+}
+
+func listPath(limit int, cursor string) string {
+	q := url.Values{}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if len(q) == 0 {
+		return "/users"
+	}
+	return "/users?" + q.Encode()
+}
+
+// HeadRequest returns the headers GET /requests/{requestId} would answer,
+// such as Retry-After while the write is pending (HEAD /requests/{requestId}).
+func (c *Client) HeadRequest(ctx context.Context, requestID string) (http.Header, error) {
+	resp, err := c.do(ctx, request{method: http.MethodHead, path: "/requests/" + url.PathEscape(requestID), retry: true})
+	if err != nil {
+		return nil, err
+	}
+	return resp.header, nil
 }
 
 // GetRequest returns the status of an accepted write (GET /requests/{requestId}).

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -26,8 +28,14 @@ var errUnavailable = errors.New("authorizer unavailable")
 type handler struct {
 	tokens  *verifier
 	log     *slog.Logger
-	metrics *metrics.Recorder // refusals by reason; API Gateway caches answers, so these count verdicts, not requests
+	metrics *metrics.Recorder // refusals by reason, failures; API Gateway caches answers, so these count verdicts, not requests
+	version string            // the Lambda version running (AWS_LAMBDA_FUNCTION_VERSION), the failures' dimension
 }
+
+// answerReserve is the time kept back from the function's deadline to answer:
+// a token whose key set cannot be fetched in time is a failure this function
+// counts and reports (500), not a timeout that only Lambda sees.
+const answerReserve = 500 * time.Millisecond
 
 // Handle answers one REQUEST authorizer event: an Allow policy for the whole
 // API when the bearer token is valid and grants at least one of the API's
@@ -37,10 +45,29 @@ type handler struct {
 // The policy names every method and resource of the stage, so that API
 // Gateway can cache it for the token whatever route it is used on; the
 // functions behind the API read the granted scopes from the context.
-func (h *handler) Handle(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+func (h *handler) Handle(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (resp events.APIGatewayCustomAuthorizerResponse, err error) {
 	defer func() { _ = h.metrics.Flush() }()
+	defer func() {
+		if p := recover(); p != nil {
+			h.fail(ctx, "panic", fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
+			resp, err = events.APIGatewayCustomAuthorizerResponse{}, errUnavailable
+		}
+	}()
+	return h.handle(ctx, &req)
+}
+
+// fail counts and logs a failure of the authorizer: a token it could not judge.
+func (h *handler) fail(ctx context.Context, reason string, err error) {
+	h.log.ErrorContext(ctx, "authorizer failure", "reason", reason, "err", err)
+	h.metrics.Count(metrics.AuthorizerFailures, 1)
+	if h.version != "" {
+		h.metrics.Count(metrics.AuthorizerFailures, 1, "version", h.version)
+	}
+}
+
+func (h *handler) handle(ctx context.Context, req *events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	var none events.APIGatewayCustomAuthorizerResponse
-	token, err := bearer(&req)
+	token, err := bearer(req)
 	if err != nil {
 		h.log.InfoContext(ctx, "unauthorized", "reason", err.Error())
 		h.metrics.Count(metrics.RejectedRequests, 1, "reason", "unauthorized")
@@ -48,13 +75,18 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayCustomAuthori
 	}
 	resource, err := apiResource(req.MethodArn)
 	if err != nil {
-		// Not something API Gateway sends: allow nothing.
-		h.log.ErrorContext(ctx, "unauthorized", "reason", err.Error())
+		// Not something API Gateway sends: allow nothing, and say so.
+		h.fail(ctx, "method-arn", err)
 		return none, errUnauthorized
 	}
+	work, cancel := context.WithCancel(ctx)
+	if deadline, ok := ctx.Deadline(); ok {
+		work, cancel = context.WithDeadline(ctx, deadline.Add(-answerReserve))
+	}
+	defer cancel()
 	var id identity
 	var invalid error
-	err = trace.Capture(ctx, "verify-token", func(ctx context.Context) error {
+	err = trace.Capture(work, "verify-token", func(ctx context.Context) error {
 		id, invalid = h.tokens.verify(ctx, token)
 		if errors.Is(invalid, errKeysUnavailable) {
 			return invalid // a fault of the authorizer, not of the token
@@ -62,7 +94,11 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayCustomAuthori
 		return nil
 	})
 	if err != nil {
-		h.log.ErrorContext(ctx, "verify token", "err", err)
+		reason := "jwks"
+		if errors.Is(work.Err(), context.DeadlineExceeded) {
+			reason = "timeout"
+		}
+		h.fail(ctx, reason, err)
 		return none, errUnavailable
 	}
 	if invalid != nil {

@@ -21,7 +21,7 @@ func main() { function.Start(loadConfig, build) }
 // build makes the handler and its clients once, at init.
 func build(cfg config, log *slog.Logger) (any, error) {
 	// Nothing is fetched here: the key set comes with the first token.
-	h := &handler{tokens: newVerifier(cfg, newKeySet(cfg.jwksURL, log), time.Now), log: log, metrics: metrics.New(os.Stdout, cfg.stage)}
+	h := &handler{tokens: newVerifier(cfg, newKeySet(cfg.jwksURL, log), time.Now), log: log, metrics: metrics.New(os.Stdout, cfg.stage), version: cfg.version}
 	return h.Handle, nil
 }
 
@@ -33,6 +33,7 @@ type config struct {
 	clientIDs   []string // CLIENT_ID: comma list of clients whose access tokens (no aud) are admitted
 	scopePrefix string   // SCOPE_PREFIX: the resource server identifier before the scopes, optional
 	stage       string   // STAGE: the metrics' dimension
+	version     string   // AWS_LAMBDA_FUNCTION_VERSION, set by Lambda: the failures' dimension
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -42,6 +43,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		audience:    strings.TrimSpace(getenv("AUDIENCE")),
 		scopePrefix: strings.TrimSpace(getenv("SCOPE_PREFIX")),
 		stage:       getenv("STAGE"),
+		version:     getenv("AWS_LAMBDA_FUNCTION_VERSION"),
 	}
 	for id := range strings.SplitSeq(getenv("CLIENT_ID"), ",") {
 		if id = strings.TrimSpace(id); id != "" {

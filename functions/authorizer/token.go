@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -88,6 +90,9 @@ func (v *verifier) verify(ctx context.Context, token string) (identity, error) {
 	if _, err := v.parser.ParseWithClaims(token, &c, v.keyFunc(ctx)); err != nil {
 		return identity{}, err
 	}
+	if err := numericDates(token); err != nil {
+		return identity{}, err
+	}
 	if c.Subject == "" {
 		return identity{}, errNoSubject
 	}
@@ -140,11 +145,40 @@ func (v *verifier) audienceOK(c *claims) bool {
 // Other scopes, including the API's under another prefix, are ignored.
 func (v *verifier) scopes(claim string) []string {
 	var granted []string
-	fields := strings.Fields(claim)
+	// RFC 6749, 3.3: scopes are separated by single spaces (%x20) only; a tab
+	// or a no-break space is part of a scope, which then names none of ours.
+	fields := strings.Split(claim, " ")
 	for _, s := range scopes {
 		if slices.Contains(fields, s) || v.scopePrefix != "" && slices.Contains(fields, v.scopePrefix+"/"+s) {
 			granted = append(granted, s)
 		}
 	}
 	return granted
+}
+
+// errNumericDate: the jwt package reads a NumericDate through json.Number,
+// which also takes a JSON string ("exp":"1700000000").
+var errNumericDate = errors.New("token's exp, nbf or iat is not a JSON number")
+
+// numericDates checks that the exp, nbf and iat of a token whose signature
+// verified are JSON numbers, as RFC 7519 (2, NumericDate) has them.
+func numericDates(token string) error {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return errNumericDate
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return errNumericDate
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &m); err != nil {
+		return errNumericDate
+	}
+	for _, name := range []string{"exp", "nbf", "iat"} {
+		if v, ok := m[name]; ok && (len(v) == 0 || !(v[0] == '-' || v[0] >= '0' && v[0] <= '9')) {
+			return errNumericDate
+		}
+	}
+	return nil
 }

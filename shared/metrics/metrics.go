@@ -44,6 +44,14 @@ const (
 	EventsPublished  = "EventsPublished"  // stream
 	EventsFailed     = "EventsFailed"     // stream: changes left for the stream to retry
 	EndToEndLatency  = "EndToEndLatency"  // stream: from the 202 to the event's publication
+	// AuthorizerFailures counts the tokens the authorizer could not judge
+	// (the key set out of reach, a panic, its time running out): API Gateway
+	// answers 500. Refusals are not failures; Lambda's Errors counts those
+	// too (an authorizer answers 401 by failing with "Unauthorized"), so the
+	// authorizer's alarms watch this metric. Recorded twice: with stage
+	// alone, and with stage and version (the Lambda version that ran), for
+	// the alarm that judges a deployment's new version.
+	AuthorizerFailures = "AuthorizerFailures"
 )
 
 // maxValues is the most values one metric may have in one EMF line.

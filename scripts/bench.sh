@@ -10,6 +10,7 @@
 #   4. worker throughput       shared/dynamo          BenchmarkApply against DynamoDB Local
 #   4b. list page, list shards shared/dynamo          BenchmarkList: 10,000 users, default ListShards against 1
 #   5. end to end              internal/localcloud    BenchmarkStart, GetUser, Write, WriteConcurrent
+#   6. reload on save          internal/localcloud    BenchmarkReload: save → new read binary answering, 10 saves
 #
 # Raw `go test` output goes to bin/bench/ (git-ignored). Exits non-zero when a benchmark
 # fails or is skipped (no emulators: `make tools`); a figure that misses its goal is
@@ -45,6 +46,7 @@ run apply -bench '^BenchmarkApply$' -benchtime 40x ./shared/dynamo/
 run list -bench '^BenchmarkList$' -benchtime 100x ./shared/dynamo/
 run start -bench '^BenchmarkStart$' -benchtime 3x ./internal/localcloud/
 run e2e -bench '^Benchmark(GetUser|Write|WriteConcurrent)$' -benchtime 100x ./internal/localcloud/
+run reload -bench '^BenchmarkReload$' -benchtime 10x ./internal/localcloud/
 
 # metric FILE BENCHMARK UNIT: the value reported with UNIT on BENCHMARK's line, or "".
 metric() {
@@ -149,6 +151,14 @@ w=$(metric "$f" BenchmarkWriteConcurrent writes/s)
 seq=$(ratio 1000000000 "$(metric "$f" BenchmarkWrite ns/op)" 3) # one client: one write at a time, to its event
 row "writes carried to their change event, 8 clients" "$(fmt "$w") writes/s" "1 client: $(fmt "$seq") writes/s" \
 	"$(fmt "$(ratio "$w" "$seq" 3)" 1)×" "" ""
+
+# 6. Reload on save.
+f=$logs/reload.txt
+p50=$(metric "$f" BenchmarkReload p50-s)
+row "save → new read function answering (make run's watch: go build, swap, warm start; 10 saves)" \
+	"p50 $(fmt "$p50") s, p99 $(fmt "$(metric "$f" BenchmarkReload p99-s)") s" \
+	"\`make run\` from built binaries: $(fmt "$(ratio "$(metric "$logs/start.txt" BenchmarkStart ns/op)" 1000000000 2)") s, plus the build" \
+	"" "p50 ≤ 3 s" "$(check "$p50" '<=' 3)"
 
 echo
 echo "Raw output: $logs/. Commands: scripts/bench.sh (each \`go test\` line above), scripts/bench-size.sh."

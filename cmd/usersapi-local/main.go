@@ -1,7 +1,7 @@
 // Command usersapi-local runs the usersapi pipeline on this machine, with no
 // AWS account and no Docker: `make run` calls `usersapi-local run`.
 //
-//	usersapi-local run [--addr 127.0.0.1:3000] [--data DIR] [--stage dev]
+//	usersapi-local run [--addr 127.0.0.1:3000] [--data DIR] [--stage dev] [--no-watch]
 //	usersapi-local invoke <LogicalId> -e events/<file>.json
 //	usersapi-local token [--sub alice] [--scope "users.read users.write"]
 package main
@@ -23,7 +23,7 @@ import (
 const usage = `usersapi-local runs the users API locally, from template.yaml, with the real function binaries.
 
 Usage:
-  usersapi-local run [--addr ADDR] [--data DIR] [--stage STAGE]   the whole pipeline (make run)
+  usersapi-local run [--addr ADDR] [--data DIR] [--stage STAGE] [--no-watch]   the whole pipeline (make run)
   usersapi-local invoke <LogicalId> -e FILE                     run one function once, like sam local invoke
   usersapi-local dlq list|redrive [--addr ADDR]                 the dead-letter queues of a running make run
   usersapi-local token [--sub S] [--scope "users.read users.write"]   a development JWT the local authorizer accepts
@@ -69,6 +69,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:3000", "where the API listens (loopback only)")
 	data := fs.String("data", "", "keep the emulators' data in this directory (default: in memory)")
 	stage := fs.String("stage", "dev", "the stage: the template's Stage parameter and the API's base path")
+	noWatch := fs.Bool("no-watch", false, "do not rebuild and reload a function when its Go sources change")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,6 +82,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer c.Close()
+	watching := "off (--no-watch)"
+	if !*noWatch {
+		if err := c.Watch(ctx, out); err != nil {
+			return err
+		}
+		watching = "a save rebuilds and reloads the functions it affects (--no-watch: off)"
+	}
 	base := c.URL[:len(c.URL)-len(*stage)-1]
 	fmt.Fprintf(out, `
 usersapi is ready (in %.1fs).
@@ -93,9 +101,10 @@ usersapi is ready (in %.1fs).
   api key     %s
   token       bin/usersapi-local token --sub alice --scope "users.read users.write"   (JWKS: %s/_local/jwks.json)
   functions   %d, under an emulated Lambda Runtime API; their logs follow, prefixed by name
+  sources     %s
 
 Ctrl-C stops everything.
-`, time.Since(start).Seconds(), c.URL, c.URL, base, base, base, base, devKey(c), base, len(c.Pools))
+`, time.Since(start).Seconds(), c.URL, c.URL, base, base, base, base, devKey(c), base, len(c.Pools), watching)
 	<-ctx.Done()
 	fmt.Fprintln(out, "\nstopping…")
 	return nil

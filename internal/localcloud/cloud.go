@@ -88,6 +88,7 @@ type Cloud struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	endpoints map[string]string // by service, as AWS_ENDPOINT_URL_<service> names them
+	reloads   reloads           // each function's last reload (Watch)
 }
 
 // Start brings the whole pipeline up and returns once it serves.

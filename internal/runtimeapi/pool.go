@@ -52,6 +52,7 @@ type Pool struct {
 	idle []*instance
 	all  map[*instance]bool
 	done bool
+	gen  int // bumped by Reload: instances of an older generation are retired
 }
 
 // NewPool returns a Pool for fn. It starts no process until the first invocation.
@@ -109,7 +110,7 @@ func (p *Pool) take() (*instance, bool, error) {
 	for len(p.idle) > 0 {
 		inst := p.idle[len(p.idle)-1]
 		p.idle = p.idle[:len(p.idle)-1]
-		if inst.alive() {
+		if inst.alive() && inst.gen == p.gen {
 			p.mu.Unlock()
 			return inst, false, nil
 		}
@@ -129,12 +130,50 @@ func (p *Pool) take() (*instance, bool, error) {
 func (p *Pool) give(inst *instance) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !inst.alive() || p.done {
+	if !inst.alive() || p.done || inst.gen != p.gen {
 		delete(p.all, inst)
 		inst.stop()
 		return
 	}
 	p.idle = append(p.idle, inst)
+}
+
+// Reload retires the pool's instances for a new build of the function's
+// binary: idle instances stop now, those running an invocation finish it and
+// then stop, and later invocations run the new binary. It starts one instance
+// of the new binary before it returns, so the next invocation finds it warm,
+// and returns that instance's error if it cannot start (the next invocation
+// then tries again, cold). Write the new binary with a rename (a running
+// process keeps the file it started from).
+func (p *Pool) Reload() error {
+	p.mu.Lock()
+	if p.done {
+		p.mu.Unlock()
+		return errors.New("runtimeapi: pool closed")
+	}
+	p.gen++
+	idle := p.idle
+	p.idle = nil
+	for _, inst := range idle {
+		delete(p.all, inst)
+	}
+	p.mu.Unlock()
+	for _, inst := range idle {
+		inst.stop()
+	}
+	inst, err := p.start()
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done || inst.gen != p.gen {
+		inst.stop()
+		return nil
+	}
+	p.all[inst] = true
+	p.idle = append(p.idle, inst)
+	return nil
 }
 
 // Close stops every instance.
@@ -180,6 +219,7 @@ type instance struct {
 	next         chan *invocation // invocations for the process to pull
 	mu           sync.Mutex
 	current      *invocation // the invocation in flight
+	gen          int         // the pool's generation when it started
 	exited       chan struct{}
 	exitErr      error
 	initErr      []byte
@@ -195,7 +235,10 @@ func (p *Pool) start() (*instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runtimeapi: listen: %w", err)
 	}
-	inst := &instance{pool: p, next: make(chan *invocation), exited: make(chan struct{}), ready: make(chan struct{})}
+	p.mu.Lock()
+	gen := p.gen
+	p.mu.Unlock()
+	inst := &instance{pool: p, gen: gen, next: make(chan *invocation), exited: make(chan struct{}), ready: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", inst.handleNext)
 	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", inst.handleResponse)

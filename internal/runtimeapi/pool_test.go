@@ -141,3 +141,37 @@ func TestInitFailure(t *testing.T) {
 		t.Fatalf("init failure: %v", err)
 	}
 }
+
+// TestReload swaps the binary under a running invocation: it finishes on the
+// old process, which then stops, and the next invocation finds a new process
+// already warm.
+func TestReload(t *testing.T) {
+	p := NewPool(Function{Name: "Echo", Binary: build(t), Timeout: 5 * time.Second, Concurrency: 2, Region: "us-east-1", Account: "0"})
+	defer p.Close()
+	_, first := invoke(t, p, `{}`)
+	inFlight := make(chan answer)
+	go func() {
+		r, err := p.Invoke(context.Background(), []byte(`{"sleepMs":500}`), "")
+		var a answer
+		if err == nil && r.FunctionError == "" {
+			_ = json.Unmarshal(r.Payload, &a)
+		}
+		inFlight <- a
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if err := p.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	old := <-inFlight
+	if old.PID != first.PID {
+		t.Fatalf("the in-flight invocation ran on pid %d, not on the warm %d, or failed", old.PID, first.PID)
+	}
+	r, a := invoke(t, p, `{}`)
+	if a.PID == first.PID || r.InitDuration != 0 {
+		t.Errorf("after Reload: pid %d (before: %d), init %v: want a new, warm process", a.PID, first.PID, r.InitDuration)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if err := syscall.Kill(first.PID, 0); err == nil {
+		t.Errorf("process %d outlived the reload", first.PID)
+	}
+}

@@ -154,6 +154,9 @@ func TestEverythingTargetsLive(t *testing.T) {
 			t.Errorf("%s %s: no integration", o.method, o.path)
 			continue
 		}
+		if in["type"] == "mock" {
+			continue // invokes nothing (TestOtherMethodsAreMocks)
+		}
 		if uri := subString(in["uri"]); !aliasURI.MatchString(uri) {
 			t.Errorf("%s %s: integration uri %q is not a function's alias live", o.method, o.path, uri)
 		}
@@ -274,6 +277,50 @@ func TestSecurity(t *testing.T) {
 			if declared {
 				t.Errorf("%s %s: overrides the root security (%v): it must need the API key and the JWT", o.method, o.path, sec)
 			}
+		}
+	}
+}
+
+// TestOtherMethodsAreMocks: a method no operation serves gets 405 from a mock integration,
+// so that it invokes no function, with an Allow header listing exactly the path's methods;
+// and HEAD is declared wherever GET is, so that it never falls to the 405.
+func TestOtherMethodsAreMocks(t *testing.T) {
+	doc := document(t)
+	for path, item := range doc["paths"].(map[string]any) {
+		item := item.(map[string]any)
+		var declared []string
+		for _, m := range methods {
+			if _, ok := item[m]; ok && m != "x-amazon-apigateway-any-method" {
+				declared = append(declared, strings.ToUpper(m))
+			}
+		}
+		if slices.Contains(declared, "GET") && !slices.Contains(declared, "HEAD") {
+			t.Errorf("%s: GET without HEAD, so HEAD gets the 405", path)
+		}
+		anyMethod, _ := item["x-amazon-apigateway-any-method"].(map[string]any)
+		in, _ := anyMethod["x-amazon-apigateway-integration"].(map[string]any)
+		if in["type"] != "mock" {
+			t.Errorf("%s: the catch-all method is not a mock integration: %v", path, in)
+			continue
+		}
+		def, _ := in["responses"].(map[string]any)["default"].(map[string]any)
+		params, _ := def["responseParameters"].(map[string]any)
+		allow, _ := params["method.response.header.Allow"].(string)
+		got := strings.Split(strings.Trim(allow, "'"), ", ")
+		slices.Sort(got)
+		slices.Sort(declared)
+		if def["statusCode"] != "405" || !slices.Equal(got, declared) {
+			t.Errorf("%s: the catch-all answers %v with Allow %q, want 405 with %v", path, def["statusCode"], allow, declared)
+		}
+		headers, _ := anyMethod["responses"].(map[string]any)["405"].(map[string]any)["headers"].(map[string]any)
+		for k := range params {
+			if name, ok := strings.CutPrefix(k, "method.response.header."); ok && headers[name] == nil {
+				t.Errorf("%s: the 405 maps %s, which its method response does not declare (the import refuses it)", path, name)
+			}
+		}
+		tpl, _ := def["responseTemplates"].(map[string]any)["application/json"].(string)
+		if !strings.Contains(tpl, `"type":"https://usersapi.dev/problems/method-not-allowed"`) {
+			t.Errorf("%s: the 405's body is not the method-not-allowed problem: %s", path, tpl)
 		}
 	}
 }

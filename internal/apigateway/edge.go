@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"path"
@@ -308,13 +309,16 @@ func (k *keyState) take(now time.Time) (string, int) {
 	return "", 0
 }
 
-// mock answers a mock integration (CORS preflight) from its default response.
-func (g *Gateway) mock(c *call, ext map[string]any) bool {
+// mock answers a mock integration from its default response: its status,
+// its mapped headers and its application/json template, in which the
+// $context variables of the request are substituted (not VTL).
+func (g *Gateway) mock(c *call, ext map[string]any, resource string) bool {
 	var in struct {
 		Type      string
 		Responses map[string]struct {
 			StatusCode         string
 			ResponseParameters map[string]string
+			ResponseTemplates  map[string]string
 		}
 	}
 	if remarshal(ext["x-amazon-apigateway-integration"], &in) != nil || in.Type != "mock" {
@@ -327,9 +331,21 @@ func (g *Gateway) mock(c *call, ext map[string]any) bool {
 			status = s
 		}
 	}
-	mapHeaders(c.w.Header(), resp.ResponseParameters, "method.response.header.", c.r)
+	h := c.w.Header()
+	body := strings.NewReplacer(
+		"$context.requestId", c.requestID,
+		"$context.httpMethod", c.r.Method,
+		"$context.resourcePath", resource,
+		"$context.stage", g.stage,
+	).Replace(resp.ResponseTemplates["application/json"])
+	if body != "" {
+		h.Set("Content-Type", "application/json")
+	}
+	mapHeaders(h, resp.ResponseParameters, "method.response.header.", c.r)
 	g.commonHeaders(c)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	c.w.WriteHeader(status)
+	_, _ = io.WriteString(c.w, body)
 	return true
 }
 

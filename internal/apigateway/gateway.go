@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -267,23 +268,33 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	op := rt.item.GetOperation(r.Method)
 	var ext map[string]any
+	security := g.doc.Security // a method without its own security has the root's
 	if op != nil {
 		ext = op.Extensions
+		if op.Security != nil {
+			security = *op.Security
+		}
 	} else if anyMethod, ok := rt.item.Extensions["x-amazon-apigateway-any-method"].(map[string]any); ok {
 		ext = anyMethod
+		if own, ok := anyMethod["security"]; ok {
+			security = nil
+			if err := remarshal(own, &security); err != nil {
+				g.gatewayError(c, "DEFAULT_5XX", 500, "Internal server error", "")
+				return
+			}
+		}
 	} else {
 		g.gatewayError(c, "MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token", "")
 		return
 	}
-	if isMock(ext) && g.mock(c, ext) {
+	// The authorizer, the key and its usage plan come first, whatever the
+	// integration, the catch-all method's included.
+	authContext, ok := g.edge(c, security, rt.template, params)
+	if !ok {
 		return
 	}
-	var authContext map[string]any
-	if op != nil {
-		var ok bool
-		if authContext, ok = g.edge(c, op, rt.template, params); !ok {
-			return
-		}
+	if isMock(ext) && g.mock(c, ext, rt.template) {
+		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 10<<20+1))
 	if err != nil {
@@ -440,7 +451,15 @@ func (g *Gateway) event(c *call, resource, path string, params map[string]string
 			HTTPMethod: r.Method, APIID: g.apiID, Protocol: r.Proto, DomainName: r.Host,
 			Identity: events.APIGatewayRequestIdentity{SourceIP: ip, UserAgent: r.UserAgent()},
 		},
-		Body: string(body),
+	}
+	// The bytes as the client sent them. A JSON string cannot hold bytes that
+	// are not UTF-8 (encoding them would replace each with U+FFFD, a character
+	// the client never sent), so such a body goes base64-encoded, which the
+	// functions decode (apigw.Body) and judge themselves.
+	if utf8.Valid(body) {
+		ev.Body = string(body)
+	} else {
+		ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
 	}
 	return ev
 }
@@ -583,15 +602,11 @@ func isMock(ext map[string]any) bool {
 	return in != nil && in["type"] == "mock"
 }
 
-// edge applies the operation's security as API Gateway does, in its order:
+// edge applies the method's security as API Gateway does, in its order:
 // the Lambda authorizer, then the API key and its usage plan. It answers the
 // request itself and returns false when the request may not go on; else it
 // returns the authorizer's context for the proxy event.
-func (g *Gateway) edge(c *call, op *openapi3.Operation, resource string, params map[string]string) (map[string]any, bool) {
-	reqs := g.doc.Security
-	if op.Security != nil {
-		reqs = *op.Security
-	}
+func (g *Gateway) edge(c *call, reqs openapi3.SecurityRequirements, resource string, params map[string]string) (map[string]any, bool) {
 	var schemes []string
 	if len(reqs) > 0 {
 		for name := range reqs[0] {

@@ -2,6 +2,7 @@ package apigateway
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -71,10 +72,32 @@ paths:
             responseParameters:
               method.response.header.Access-Control-Allow-Methods: "'GET,POST'"
               method.response.header.Access-Control-Allow-Origin: method.request.header.Origin
+    x-amazon-apigateway-any-method:
+      responses: {"405": {description: not allowed}}
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: {application/json: '{"statusCode": 405}'}
+        responses:
+          default:
+            statusCode: "405"
+            responseParameters:
+              method.response.header.Allow: "'POST, OPTIONS'"
+              method.response.header.Content-Type: "'application/problem+json'"
+            responseTemplates:
+              application/json: '{"status":405,"detail":"$context.httpMethod is not allowed on $context.resourcePath","instance":"$context.requestId"}'
   /users/{id}:
     get:
       parameters: [{name: id, in: path, required: true, schema: {type: string}}]
       responses: {"200": {description: the user}}
+      x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:ReadFunction/invocations"}
+  /public/{id}:
+    x-amazon-apigateway-any-method:
+      security: []
+      responses: {"200": {description: anything}}
+      x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:ReadFunction/invocations"}
+  /open/{id}:
+    x-amazon-apigateway-any-method:
+      responses: {"200": {description: anything}}
       x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:ReadFunction/invocations"}
 `
 
@@ -314,6 +337,81 @@ func TestNewRefusesUndeclaredCacheKeys(t *testing.T) {
 		}
 		if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "GET /users/{id}")) {
 			t.Errorf("keys %s: %v, want an error with %q", tt.keys, err, tt.wantErr)
+		}
+	}
+}
+
+// TestCatchAllMethod: a method that only the catch-all method serves is under
+// that method's security as any other (the root's unless it declares its
+// own): the authorizer, the key and its usage plan; a mock catch-all answers
+// its 405 without invoking anything, and a Lambda one gets the authorizer's
+// context (HEAD there authorizes as GET does).
+func TestCatchAllMethod(t *testing.T) {
+	plan := &UsagePlan{Name: "tiny", RateLimit: 0.01, BurstLimit: 2}
+	f := newFixture(t, &APIKey{Name: "k", Value: "key", Plan: plan})
+	good := []string{"Authorization", "Bearer good", "X-Api-Key", "key"}
+	if rec := f.do("DELETE", "/dev/users", "", "X-Api-Key", "key"); rec.Code != 401 {
+		t.Errorf("no token: %d %s", rec.Code, rec.Body)
+	}
+	if rec := f.do("DELETE", "/dev/users", "", "Authorization", "Bearer good"); rec.Code != 403 {
+		t.Errorf("no key: %d %s", rec.Code, rec.Body)
+	}
+	rec := f.do("DELETE", "/dev/users", "", good...)
+	if rec.Code != 405 || rec.Header().Get("Allow") != "POST, OPTIONS" || rec.Header().Get("Content-Type") != "application/problem+json" ||
+		!strings.Contains(rec.Body.String(), `"detail":"DELETE is not allowed on /users"`) || strings.Contains(rec.Body.String(), "$context") {
+		t.Errorf("the mock's 405: %d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+	for i, want := range []int{405, 429} { // a burst of 2: the 405 above was the first
+		if rec := f.do("PATCH", "/dev/users", "", good...); rec.Code != want {
+			t.Errorf("request %d on the plan: %d, want %d", i+2, rec.Code, want)
+		}
+	}
+	if n := f.read.invocations() + f.ingest.invocations(); n != 0 {
+		t.Errorf("%d functions ran for the mock", n)
+	}
+
+	f = newFixture(t, &APIKey{Name: "k", Value: "key"})
+	f.read.answer = func(ev map[string]any) any {
+		rc, _ := ev["requestContext"].(map[string]any)
+		authz, _ := rc["authorizer"].(map[string]any)
+		if authz["principalId"] != "alice" {
+			return map[string]any{"statusCode": 401}
+		}
+		return map[string]any{"statusCode": 200}
+	}
+	if rec := f.do("HEAD", "/dev/open/x", "", good...); rec.Code != 200 {
+		t.Errorf("HEAD by a valid caller: %d, want 200 with the authorizer's context", rec.Code)
+	}
+	if rec := f.do("HEAD", "/dev/open/x", "", "X-Api-Key", "key"); rec.Code != 401 || f.read.invocations() != 1 {
+		t.Errorf("HEAD without a token: %d after %d invocations", rec.Code, f.read.invocations())
+	}
+	f.read.answer = func(map[string]any) any { return map[string]any{"statusCode": 200} }
+	if rec := f.do("PUT", "/dev/public/x", ""); rec.Code != 200 {
+		t.Errorf("a catch-all with security: [] needs nothing: %d", rec.Code)
+	}
+}
+
+// TestBodyBytesPassThrough: the function gets the body's bytes unchanged,
+// those that are not UTF-8 included (issue 14, finding 7: they arrived as
+// U+FFFD, so the function could not refuse them).
+func TestBodyBytesPassThrough(t *testing.T) {
+	f := newFixture(t, &APIKey{Name: "k", Value: "key"})
+	for _, body := range []string{"{\"name\":\"Alice\xc3\x28\"}", "{\"name\":\"caf\xe9\"}", `{"name":"Ada � \ud800"}`} {
+		rec := f.do("POST", "/dev/users", body, "Authorization", "Bearer good", "X-Api-Key", "key", "Content-Type", "application/json; charset=latin1")
+		if rec.Code != 202 {
+			t.Fatalf("%q: %d %s", body, rec.Code, rec.Body)
+		}
+		ev := f.ingest.events[len(f.ingest.events)-1]
+		got, _ := ev["body"].(string)
+		if ev["isBase64Encoded"] == true {
+			b, err := base64.StdEncoding.DecodeString(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = string(b)
+		}
+		if got != body {
+			t.Errorf("the function got %q, want %q", got, body)
 		}
 	}
 }

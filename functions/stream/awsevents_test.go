@@ -1,0 +1,30 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/usersapi/usersapi/shared/eventstest"
+	"github.com/usersapi/usersapi/shared/metrics/metricstest"
+)
+
+// TestEveryAWSEvent feeds every AWS sample event (aws-lambda-go's
+// events/testdata) to the handler as the runtime would pass it: a batch
+// answer or the decoding error; no panic, no hang (issue 14).
+func TestEveryAWSEvent(t *testing.T) {
+	rec, _ := metricstest.Recorder()
+	h := &handler{bus: &capture{}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: rec}
+	eventstest.EveryAWS(t, h.Handle, func(t *testing.T, name string, answer []byte, err error) {
+		if err != nil {
+			return // an event that is not a stream batch: Lambda reports the decoding error
+		}
+		var resp events.DynamoDBEventResponse
+		if err := json.Unmarshal(answer, &resp); err != nil {
+			t.Fatalf("answer to %s: %s is not a batch response: %v", name, answer, err)
+		}
+	})
+}

@@ -92,12 +92,14 @@ type Cloud struct {
 }
 
 // Start brings the whole pipeline up and returns once it serves.
-func Start(ctx context.Context, opt Options) (c *Cloud, err error) {
+func Start(ctx context.Context, opt Options) (_ *Cloud, err error) {
 	if opt, err = opt.withDefaults(); err != nil {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	c = &Cloud{opt: opt, cancel: cancel, Pools: map[string]*runtimeapi.Pool{}, endpoints: map[string]string{},
+	// Not the named result: each `return nil, err` below sets that to nil
+	// before the deferred Close runs.
+	c := &Cloud{opt: opt, cancel: cancel, Pools: map[string]*runtimeapi.Pool{}, endpoints: map[string]string{},
 		log:     slog.New(slog.NewTextHandler(opt.Log, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Metrics: cloudwatch.NewMetrics()}
 	defer func() {
@@ -339,6 +341,7 @@ func (c *Cloud) serveAPI() {
 	mux := http.NewServeMux()
 	mux.Handle("/", c.WAF.Wrap(c.XRay.API(stack.StackName+"-api", c.opt.Stage, c.Gateway)))
 	(&Pages{XRay: c.XRay, Bus: c.Bus}).Register(mux)
+	c.registerDevPages(mux)
 	mux.Handle("GET /_local/dlq", loopbackOnly(http.HandlerFunc(c.handleDLQ)))
 	mux.Handle("POST /_local/dlq/redrive", loopbackOnly(http.HandlerFunc(c.handleDLQ)))
 	mux.Handle("GET /_local/metrics", loopbackOnly(c.Metrics))
@@ -412,7 +415,9 @@ func (c *Cloud) Close() {
 	if c.apiLn != nil {
 		_ = c.apiLn.Close() // served or not
 	}
-	_ = c.XRay.Close()
+	if c.XRay != nil {
+		_ = c.XRay.Close()
+	}
 }
 
 // lockedWriter passes writes to w one at a time, so that lines do not interleave.

@@ -8,7 +8,9 @@
 // makes emails unique, and one record of the list shard count (pk
 // "LIST#shards"). A live user is listed in the ByList index under listPk
 // "users#<n>", n its id's shard: List merges the shards in id order. A deleted user stays as a tombstone (deleted=true) that
-// the table's TTL removes later. Request outcomes live in their own table,
+// keeps its id, version, owner and timestamps, none of its data, until the
+// table's TTL removes it. No request record names a user's data: a failure
+// names the field. Request outcomes live in their own table,
 // keyed by request id, and expire with TTL; so do Idempotency-Keys, in a
 // table of their own keyed by the scoped key.
 package dynamo

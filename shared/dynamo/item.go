@@ -25,8 +25,8 @@ const (
 type userItem struct {
 	PK            string `dynamodbav:"pk"`
 	ID            string `dynamodbav:"id"`
-	Name          string `dynamodbav:"name"`
-	Email         string `dynamodbav:"email"`
+	Name          string `dynamodbav:"name,omitempty"` // absent on tombstones, as are email, phone and age
+	Email         string `dynamodbav:"email,omitempty"`
 	Phone         string `dynamodbav:"phone,omitempty"`
 	Age           int    `dynamodbav:"age,omitempty"`
 	Version       int64  `dynamodbav:"version"`
@@ -55,17 +55,18 @@ type shardsItem struct {
 
 // requestItem is the recorded outcome of a request.
 type requestItem struct {
-	RequestID   string `dynamodbav:"requestId"`
-	UserID      string `dynamodbav:"userId"`
-	Op          string `dynamodbav:"op"`
-	Status      string `dynamodbav:"status"`
-	Version     int64  `dynamodbav:"version,omitempty"`
-	ErrorType   string `dynamodbav:"errorType,omitempty"`
-	ErrorDetail string `dynamodbav:"errorDetail,omitempty"`
-	AcceptedAt  string `dynamodbav:"acceptedAt"`
-	CompletedAt string `dynamodbav:"completedAt"`
-	Owner       string `dynamodbav:"owner,omitempty"`
-	ExpiresAt   int64  `dynamodbav:"expiresAt"`
+	RequestID   string             `dynamodbav:"requestId"`
+	UserID      string             `dynamodbav:"userId"`
+	Op          string             `dynamodbav:"op"`
+	Status      string             `dynamodbav:"status"`
+	Version     int64              `dynamodbav:"version,omitempty"`
+	ErrorType   string             `dynamodbav:"errorType,omitempty"`
+	ErrorDetail string             `dynamodbav:"errorDetail,omitempty"` // never a user's data: see emailTaken
+	ErrorFields []users.FieldError `dynamodbav:"errorFields,omitempty"`
+	AcceptedAt  string             `dynamodbav:"acceptedAt"`
+	CompletedAt string             `dynamodbav:"completedAt"`
+	Owner       string             `dynamodbav:"owner,omitempty"`
+	ExpiresAt   int64              `dynamodbav:"expiresAt"`
 }
 
 func userKey(id users.ID) string   { return userPrefix + string(id) }
@@ -86,6 +87,16 @@ func toItem(u users.User, cmd users.Command) userItem {
 		it.AcceptedAt = formatTime(cmd.AcceptedAt)
 	}
 	return it
+}
+
+// tombstone returns what the users table keeps of a user deleted at now:
+// what the contract needs (the id, the version the delete made, the owner,
+// the timestamps, the mark, the last request and its trace) and nothing of
+// the user's data. TTL removes it after TombstoneTTL.
+func tombstone(it userItem, now time.Time) userItem {
+	return userItem{PK: it.PK, ID: it.ID, Version: it.Version, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
+		Owner: it.Owner, LastRequestID: it.LastRequestID, AcceptedAt: it.AcceptedAt, Trace: it.Trace,
+		Deleted: true, ExpiresAt: now.Add(TombstoneTTL).Unix()}
 }
 
 func (it userItem) user() (users.User, error) {
@@ -114,7 +125,20 @@ func (it requestItem) request() users.Request {
 	r.AcceptedAt, _ = parseTime(it.AcceptedAt)
 	r.CompletedAt, _ = parseTime(it.CompletedAt)
 	if it.ErrorType != "" {
-		r.Error = &users.Error{Kind: users.ParseKind(it.ErrorType), Detail: it.ErrorDetail}
+		r.Error = &users.Error{Kind: users.ParseKind(it.ErrorType), Detail: it.ErrorDetail, Fields: it.ErrorFields}
+		if r.Error.Kind == users.EmailTaken {
+			// Records written before emailTaken named the address in their
+			// detail; none is shown again.
+			r.Error = emailTaken()
+		}
 	}
 	return r
+}
+
+// emailTaken is the failure of a write whose email another user has. It names
+// the field, never the address: request records keep it for RequestTTL, after
+// the user who sent it may have been erased.
+func emailTaken() *users.Error {
+	return &users.Error{Kind: users.EmailTaken, Detail: "another user has the email this request gives",
+		Fields: []users.FieldError{{Field: "email", Reason: "is taken by another user"}}}
 }

@@ -48,7 +48,7 @@ func TestStreamReadsWhatTheTableWrites(t *testing.T) {
 	image := func(u users.User, c users.Command, deleted bool) map[string]events.DynamoDBAttributeValue {
 		it := toItem(u, c)
 		if deleted {
-			it.ListPK, it.Deleted, it.ExpiresAt = "", true, at.Add(TombstoneTTL).Unix()
+			it = tombstone(it, at)
 		}
 		av, err := attributevalue.MarshalMap(it)
 		if err != nil {

@@ -164,7 +164,7 @@ func (t *Table) Apply(ctx context.Context, cmd users.Command) (users.Request, er
 			// is never reused, so a create ran before under an expired record.
 			return t.recordFailure(ctx, cmd, users.Errorf(users.Conflict, "user %s already exists", cmd.UserID), now)
 		case emailIndex >= 0 && failedCondition(reasons, emailIndex):
-			return t.recordFailure(ctx, cmd, users.Errorf(users.EmailTaken, "another user has the email %s", next.Email), now)
+			return t.recordFailure(ctx, cmd, emailTaken(), now)
 		case attempt >= maxAttempts:
 			return users.Request{}, fmt.Errorf("apply %s %s: gave up after %d attempts: %w", cmd.Op, cmd.RequestID, attempt, err)
 		}
@@ -181,7 +181,8 @@ func (t *Table) transaction(cmd users.Command, cur userItem, exists bool, next u
 	item := toItem(next, cmd)
 	item.ListPK = listKey(shardOf(string(next.ID), t.shards))
 	if cmd.Op == users.Delete {
-		item.ListPK, item.Deleted, item.ExpiresAt = "", true, now.Add(TombstoneTTL).Unix()
+		// Erased at once: the tombstone keeps none of the user's data.
+		item = tombstone(item, now)
 	}
 	av, err := attributevalue.MarshalMap(item)
 	if err != nil {
@@ -261,7 +262,7 @@ func (t *Table) requestItem(r users.Request) requestItem {
 		ExpiresAt: r.CompletedAt.Add(RequestTTL).Unix(),
 	}
 	if r.Error != nil {
-		it.ErrorType, it.ErrorDetail = r.Error.Kind.String(), r.Error.Detail
+		it.ErrorType, it.ErrorDetail, it.ErrorFields = r.Error.Kind.String(), r.Error.Detail, r.Error.Fields
 	}
 	return it
 }
@@ -274,7 +275,7 @@ func (t *Table) recordFailure(ctx context.Context, cmd users.Command, cause erro
 		ue = &users.Error{Kind: users.Internal, Detail: cause.Error()}
 	}
 	r := users.Request{ID: cmd.RequestID, UserID: cmd.UserID, Op: cmd.Op, Status: users.Failed,
-		Error: &users.Error{Kind: ue.Kind, Detail: ue.Detail}, AcceptedAt: cmd.AcceptedAt, CompletedAt: now, Owner: cmd.Owner}
+		Error: &users.Error{Kind: ue.Kind, Detail: ue.Detail, Fields: ue.Fields}, AcceptedAt: cmd.AcceptedAt, CompletedAt: now, Owner: cmd.Owner}
 	av, err := attributevalue.MarshalMap(t.requestItem(r))
 	if err != nil {
 		return users.Request{}, err

@@ -71,7 +71,7 @@ func Apply(cur User, exists bool, cmd Command, now time.Time) (User, error) {
 	case PatchOp:
 		next.patch(cmd.Patch)
 	case Delete:
-		// A delete keeps the last state: the change event carries it as "old".
+		// The store keeps only a tombstone of a deleted user, none of its data.
 	default:
 		return User{}, Errorf(Invalid, "unknown operation %q", cmd.Op)
 	}

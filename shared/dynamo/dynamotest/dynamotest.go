@@ -88,6 +88,29 @@ func (t Tables) Item(tb testing.TB, table, pk string) map[string]string {
 	return item
 }
 
+// Items returns every item of table, read consistently, each as
+// attributevalue.UnmarshalMap decodes it (strings, float64s, bools, lists,
+// maps). It fails tb on an error.
+func (t Tables) Items(tb testing.TB, table string) []map[string]any {
+	tb.Helper()
+	var items []map[string]any
+	p := dynamodb.NewScanPaginator(t.Client, &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			tb.Fatalf("scan %s: %v", table, err)
+		}
+		for _, av := range page.Items {
+			var item map[string]any
+			if err := attributevalue.UnmarshalMap(av, &item); err != nil {
+				tb.Fatalf("scan %s: %v", table, err)
+			}
+			items = append(items, item)
+		}
+	}
+	return items
+}
+
 // Put writes item to table as it is, with no condition: for items that the
 // code under test would not write, such as those of an earlier version.
 // Strings become S and numbers N (attributevalue.MarshalMap).

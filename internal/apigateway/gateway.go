@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -388,16 +389,65 @@ func (g *Gateway) validate(r *http.Request, op *openapi3.Operation, rt *route, p
 		if op.RequestBody.Value.Content.Get(mt) == nil {
 			return "", "" // no model for this media type: API Gateway passes it through
 		}
+		if mt == "application/json" && !readable(body) {
+			// API Gateway's own words, never a Go parser's.
+			return invalidBody, "BAD_REQUEST_BODY"
+		}
 		req := r.Clone(r.Context())
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		req.Header.Set("Content-Type", mt)
 		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params,
 			Options: &openapi3filter.Options{MultiError: true, ExcludeReadOnlyValidations: true}}
 		if err := openapi3filter.ValidateRequestBody(r.Context(), in, op.RequestBody.Value); err != nil {
+			var parse *openapi3filter.ParseError
+			if errors.As(err, &parse) {
+				return invalidBody, "BAD_REQUEST_BODY" // JSON, but no value a parser takes (1e400)
+			}
 			return validationMessage(err), "BAD_REQUEST_BODY"
 		}
 	}
 	return "", ""
+}
+
+// invalidBody is API Gateway's message for a body its validator cannot read.
+const invalidBody = "Invalid request body"
+
+// readable reports whether body is one JSON value whose numbers are all
+// float64s: not empty, no syntax error, no nesting deeper than a parser
+// takes, no number out of range (1e400), which the schema validator would
+// report in Go's words.
+func readable(body []byte) bool {
+	if !json.Valid(body) {
+		return false
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) != nil {
+		return false
+	}
+	var finite func(any) bool
+	finite = func(v any) bool {
+		switch t := v.(type) {
+		case json.Number:
+			_, err := t.Float64()
+			return err == nil
+		case []any:
+			for _, e := range t {
+				if !finite(e) {
+					return false
+				}
+			}
+		case map[string]any:
+			for _, e := range t {
+				if !finite(e) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return finite(v)
 }
 
 // validationMessage shortens kin-openapi's error to the rule broken.

@@ -415,3 +415,28 @@ func TestBodyBytesPassThrough(t *testing.T) {
 		}
 	}
 }
+
+// TestValidatorSpeaksAPIGateway: a body the validator cannot read gets API
+// Gateway's "Invalid request body", never a Go parser's words (issue 14,
+// finding 8).
+func TestValidatorSpeaksAPIGateway(t *testing.T) {
+	f := newFixture(t, &APIKey{Name: "k", Value: "key"})
+	auth := []string{"Authorization", "Bearer good", "X-Api-Key", "key", "Content-Type", "application/json"}
+	goWords := []string{"strconv", "ParseFloat", "invalid character", "exceeded max depth", "EOF", "unexpected end", "json:"}
+	for _, body := range []string{
+		`{"name":1e400}`, "{\"name\":\"a\x00b\"}", strings.Repeat("[", 10001) + strings.Repeat("]", 10001), "", `{"name":`, "nul", `{"name":"a"} {}`,
+	} {
+		rec := f.do("POST", "/dev/users", body, auth...)
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), "Invalid request body") {
+			t.Errorf("%.40q: %d %s", body, rec.Code, rec.Body)
+		}
+		for _, w := range goWords {
+			if strings.Contains(rec.Body.String(), w) {
+				t.Errorf("%.40q: the answer holds %q: %s", body, w, rec.Body)
+			}
+		}
+	}
+	if f.ingest.invocations() != 0 {
+		t.Errorf("ingest ran %d times", f.ingest.invocations())
+	}
+}

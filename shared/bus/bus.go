@@ -1,5 +1,12 @@
 // Package bus publishes users.Changes to an EventBridge bus, one event per
 // change, with the change's deterministic id in the detail.
+//
+// An event says which user changed, to which version, and by which request:
+// ids and versions only, never the user's data (name, email, phone, age). A
+// consumer that needs the data reads the user (GET /users/{id}), and one that
+// reads it after a delete gets 404: so an erasure reaches every consumer that
+// reads, and the bus's archive and every copy of an event hold nothing to
+// erase (docs/privacy.md).
 package bus
 
 import (
@@ -25,15 +32,14 @@ type API interface {
 
 var _ API = (*eventbridge.Client)(nil)
 
-// Detail is the detail of a change event.
+// Detail is the detail of a change event (the detail-type is the change's
+// type: UserCreated, UserUpdated or UserDeleted). It holds no personal data.
 type Detail struct {
-	EventID    string      `json:"eventId"`
-	UserID     users.ID    `json:"userId"`
-	Version    int64       `json:"version"`
-	RequestID  string      `json:"requestId"`
-	OccurredAt time.Time   `json:"occurredAt"`
-	Old        *users.User `json:"old"`
-	New        *users.User `json:"new"`
+	EventID    string    `json:"eventId"`    // "<userId>#<version>": a consumer drops an event it has seen
+	UserID     users.ID  `json:"userId"`     // the user that changed
+	Version    int64     `json:"version"`    // the user's version after the change (a delete's too)
+	RequestID  string    `json:"requestId"`  // the request that made it (GET /requests/{requestId})
+	OccurredAt time.Time `json:"occurredAt"` // when it was applied
 }
 
 // Publisher publishes changes to one bus.
@@ -139,8 +145,7 @@ func (p *Publisher) entry(c users.Change) (types.PutEventsRequestEntry, error) {
 
 // DetailOf returns the detail of c's event.
 func DetailOf(c users.Change) Detail {
-	return Detail{EventID: c.EventID(), UserID: c.UserID, Version: c.Version, RequestID: c.RequestID,
-		OccurredAt: c.OccurredAt, Old: c.Old, New: c.New}
+	return Detail{EventID: c.EventID(), UserID: c.UserID, Version: c.Version, RequestID: c.RequestID, OccurredAt: c.OccurredAt}
 }
 
 // NewClient returns an EventBridge client for cfg; endpoint, when not nil, overrides AWS's.

@@ -92,30 +92,32 @@ func (g *Gateway) authorizers(doc *openapi3.T) (map[string]*authorizer, error) {
 	return out, nil
 }
 
-// identity returns the values of the identity sources, and false when one is
-// missing (API Gateway then answers 401 without invoking the authorizer).
-func (a *authorizer) identity(r *http.Request) ([]string, bool) {
-	var vals []string
+// identity returns the values of the identity sources, the last of each as
+// the authorizer's event carries it; whether one of them was sent more than
+// once; and false when one is missing (API Gateway then answers 401 without
+// invoking the authorizer).
+func (a *authorizer) identity(r *http.Request) (vals []string, repeated, ok bool) {
 	for _, s := range a.sources {
-		var v string
+		var vs []string
 		switch {
 		case strings.HasPrefix(s, "method.request.header."):
-			v = r.Header.Get(strings.TrimPrefix(s, "method.request.header."))
+			vs = r.Header.Values(strings.TrimPrefix(s, "method.request.header."))
 		case strings.HasPrefix(s, "method.request.querystring."):
-			v = r.URL.Query().Get(strings.TrimPrefix(s, "method.request.querystring."))
+			vs = r.URL.Query()[strings.TrimPrefix(s, "method.request.querystring.")]
 		}
-		if v == "" {
-			return nil, false
+		if len(vs) == 0 || vs[len(vs)-1] == "" {
+			return nil, false, false
 		}
-		vals = append(vals, v)
+		vals = append(vals, vs[len(vs)-1])
+		repeated = repeated || len(vs) > 1
 	}
-	return vals, true
+	return vals, repeated, true
 }
 
 // authorize runs the authorizer for a request (or takes its cached result)
 // and checks the policy against the method's ARN.
 func (g *Gateway) authorize(ctx context.Context, a *authorizer, c *call, resource string, params map[string]string) authResult {
-	ids, ok := a.identity(c.r)
+	ids, repeated, ok := a.identity(c.r)
 	if !ok {
 		return authResult{status: http.StatusUnauthorized}
 	}
@@ -124,9 +126,13 @@ func (g *Gateway) authorize(ctx context.Context, a *authorizer, c *call, resourc
 	a.mu.Lock()
 	res, hit := a.cache[key]
 	a.mu.Unlock()
-	if !hit || time.Now().After(res.expires) {
+	// A request that repeats an identity source is judged on its own and
+	// its verdict is kept by no one: cached under one of its values, it
+	// would answer the holder of that value alone (a refusal locking out a
+	// valid token, an approval letting in another).
+	if repeated || !hit || time.Now().After(res.expires) {
 		res = g.invokeAuthorizer(ctx, a, c, resource, params, methodARN, ids)
-		if a.ttl > 0 && res.status != http.StatusInternalServerError {
+		if a.ttl > 0 && !repeated && res.status != http.StatusInternalServerError {
 			res.expires = time.Now().Add(a.ttl)
 			a.mu.Lock()
 			a.cache[key] = res

@@ -440,3 +440,30 @@ func TestValidatorSpeaksAPIGateway(t *testing.T) {
 		t.Errorf("ingest ran %d times", f.ingest.invocations())
 	}
 }
+
+// TestRepeatedAuthorization: a request with two Authorization headers is
+// judged on the value the authorizer sees (the last) and its verdict is not
+// cached, so the holder of the first value is not locked out by it (issue 14,
+// finding 9).
+func TestRepeatedAuthorization(t *testing.T) {
+	f := newFixture(t, &APIKey{Name: "k", Value: "key"})
+	for _, values := range [][]string{{"Bearer good", "Bearer bad"}, {"Bearer bad", "Bearer good"}} {
+		req := httptest.NewRequest("GET", "http://127.0.0.1/dev/users/u1", nil)
+		req.Header.Set("X-Api-Key", "key")
+		for _, v := range values {
+			req.Header.Add("Authorization", v)
+		}
+		rec := httptest.NewRecorder()
+		f.g.ServeHTTP(rec, req)
+		want := map[string]int{"Bearer good": 200, "Bearer bad": 403}[values[1]]
+		if rec.Code != want {
+			t.Errorf("Authorization %q: %d, want %d (the authorizer sees the last)", values, rec.Code, want)
+		}
+		for _, single := range values {
+			want := map[string]int{"Bearer good": 200, "Bearer bad": 403}[single]
+			if rec := f.do("GET", "/dev/users/u1", "", "X-Api-Key", "key", "Authorization", single); rec.Code != want {
+				t.Errorf("after %q, %q alone: %d, want %d", values, single, rec.Code, want)
+			}
+		}
+	}
+}

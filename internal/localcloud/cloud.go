@@ -342,6 +342,7 @@ func (c *Cloud) serveAPI() {
 	mux.Handle("/", c.WAF.Wrap(c.XRay.API(stack.StackName+"-api", c.opt.Stage, c.Gateway)))
 	(&Pages{XRay: c.XRay, Bus: c.Bus}).Register(mux)
 	c.registerDevPages(mux)
+	c.registerDevPages(mux)
 	mux.Handle("GET /_local/dlq", loopbackOnly(http.HandlerFunc(c.handleDLQ)))
 	mux.Handle("POST /_local/dlq/redrive", loopbackOnly(http.HandlerFunc(c.handleDLQ)))
 	mux.Handle("GET /_local/metrics", loopbackOnly(c.Metrics))

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -20,6 +22,9 @@ type DeadLetter struct {
 	GroupID      string `json:"groupId,omitempty"`
 	ReceiveCount string `json:"receiveCount"` // receives before it was parked, as SQS counts them
 	Body         string `json:"body"`
+	// FirstFailure is when the message was first received, as SQS keeps it
+	// (ApproximateFirstReceiveTimestamp): the attempt that began its failures.
+	FirstFailure time.Time `json:"firstFailure,omitzero"`
 }
 
 // deadLetterQueues maps each dead-letter queue of the template (by logical id)
@@ -101,6 +106,9 @@ func (c *Cloud) eachDeadLetter(ctx context.Context, fn func(DeadLetter, types.Me
 				fresh++
 				dl := DeadLetter{Queue: dlqID, Source: srcID, MessageID: aws.ToString(m.MessageId), GroupID: m.Attributes["MessageGroupId"],
 					ReceiveCount: m.Attributes["ApproximateReceiveCount"], Body: aws.ToString(m.Body)}
+				if ms, err := strconv.ParseInt(m.Attributes["ApproximateFirstReceiveTimestamp"], 10, 64); err == nil {
+					dl.FirstFailure = time.UnixMilli(ms).UTC()
+				}
 				if err := fn(dl, m, dlqURL, srcURL); err != nil {
 					return err
 				}

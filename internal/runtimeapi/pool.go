@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +54,65 @@ type Pool struct {
 	all  map[*instance]bool
 	done bool
 	gen  int // bumped by Reload: instances of an older generation are retired
+
+	stats     Stats           // counts; Warm, the percentiles and the logs are filled in by Stats
+	durations []time.Duration // the last 1,000 invocations' durations, oldest first
+	logs      *tail
+}
+
+// Stats is what a pool has done since it started, as the local cloud's
+// functions page shows it.
+type Stats struct {
+	Warm        int           `json:"warm"` // instances alive, idle or busy
+	ColdStarts  int           `json:"coldStarts"`
+	Invocations int           `json:"invocations"`
+	Errors      int           `json:"errors"`  // invocations that failed (FunctionError set)
+	Reloads     int           `json:"reloads"` // calls of Reload
+	P50         time.Duration `json:"p50_ns"`  // of the last 1,000 invocations
+	P99         time.Duration `json:"p99_ns"`
+	Logs        []string      `json:"logs"` // the function's last 20 log lines, oldest first
+}
+
+// Stats returns what the pool has done so far.
+func (p *Pool) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := p.stats
+	st.Warm = len(p.all)
+	if n := len(p.durations); n > 0 {
+		d := slices.Clone(p.durations)
+		slices.Sort(d)
+		st.P50, st.P99 = d[(n+1)/2-1], d[(n*99+99)/100-1] // nearest rank
+	}
+	st.Logs = p.logs.lines()
+	return st
+}
+
+// tail passes writes on and keeps the last lines written.
+type tail struct {
+	next io.Writer
+	mu   sync.Mutex
+	last []string
+}
+
+const tailLines = 20
+
+func (t *tail) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	for line := range strings.SplitSeq(strings.TrimRight(string(b), "\n"), "\n") {
+		t.last = append(t.last, line)
+	}
+	if over := len(t.last) - tailLines; over > 0 {
+		t.last = slices.Delete(t.last, 0, over)
+	}
+	t.mu.Unlock()
+	return t.next.Write(b)
+}
+
+func (t *tail) lines() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.last)
 }
 
 // NewPool returns a Pool for fn. It starts no process until the first invocation.
@@ -69,7 +129,9 @@ func NewPool(fn Function) *Pool {
 	if fn.Log == nil {
 		fn.Log = io.Discard
 	}
-	return &Pool{fn: fn, sem: make(chan struct{}, fn.Concurrency), all: map[*instance]bool{}}
+	logs := &tail{next: fn.Log}
+	fn.Log = logs
+	return &Pool{fn: fn, sem: make(chan struct{}, fn.Concurrency), all: map[*instance]bool{}, logs: logs}
 }
 
 // ARN returns the function's ARN.
@@ -96,9 +158,27 @@ func (p *Pool) Invoke(ctx context.Context, payload []byte, trace string) (Result
 	if cold {
 		res.InitDuration = inst.initDuration
 	}
+	p.count(res, cold)
 	p.report(res, inst)
 	p.give(inst)
 	return res, nil
+}
+
+// count adds an invocation to the pool's Stats.
+func (p *Pool) count(res Result, cold bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stats.Invocations++
+	if cold {
+		p.stats.ColdStarts++
+	}
+	if res.FunctionError != "" {
+		p.stats.Errors++
+	}
+	p.durations = append(p.durations, res.Duration)
+	if over := len(p.durations) - 1000; over > 0 {
+		p.durations = slices.Delete(p.durations, 0, over)
+	}
 }
 
 func (p *Pool) take() (*instance, bool, error) {
@@ -152,6 +232,7 @@ func (p *Pool) Reload() error {
 		return errors.New("runtimeapi: pool closed")
 	}
 	p.gen++
+	p.stats.Reloads++
 	idle := p.idle
 	p.idle = nil
 	for _, inst := range idle {

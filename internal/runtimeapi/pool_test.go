@@ -174,4 +174,9 @@ func TestReload(t *testing.T) {
 	if err := syscall.Kill(first.PID, 0); err == nil {
 		t.Errorf("process %d outlived the reload", first.PID)
 	}
+	st := p.Stats()
+	if st.Invocations != 3 || st.ColdStarts != 1 || st.Errors != 0 || st.Reloads != 1 || st.Warm != 1 || st.P50 <= 0 || st.P99 < 500*time.Millisecond ||
+		len(st.Logs) == 0 || !strings.HasPrefix(st.Logs[len(st.Logs)-1], "REPORT RequestId: "+r.RequestID) {
+		t.Errorf("stats %+v", st)
+	}
 }

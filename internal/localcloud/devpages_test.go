@@ -65,7 +65,7 @@ func TestChromiumDevPages(t *testing.T) {
 	}
 
 	// The redrive button posts here: the message leaves the dead-letter queue.
-	resp, err := client.Post(base+"/_local/dlq/redrive", "", nil)
+	resp, err := client.Post(base+"/_local/dlq/redrive", "application/json", strings.NewReader("{}"))
 	if err != nil {
 		t.Fatal(err)
 	}

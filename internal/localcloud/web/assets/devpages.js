@@ -99,7 +99,7 @@
   async function redrive() {
     const out = $("#redrive-result");
     try {
-      const r = await fetch("/_local/dlq/redrive", { method: "POST" });
+      const r = await fetch("/_local/dlq/redrive", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
       const data = await r.json();
       if (!r.ok) throw new Error(data.error || r.status);
       out.textContent = `redriven: ${data.redriven} message${data.redriven === 1 ? "" : "s"}`;

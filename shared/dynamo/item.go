@@ -117,6 +117,18 @@ func (it userItem) user() (users.User, error) {
 	}, nil
 }
 
+func (it userItem) tombstone() (*users.Tombstone, error) {
+	created, err := parseTime(it.CreatedAt)
+	if err != nil {
+		return nil, fmt.Errorf("tombstone %s: createdAt: %w", it.ID, err)
+	}
+	deleted, err := parseTime(it.UpdatedAt)
+	if err != nil {
+		return nil, fmt.Errorf("tombstone %s: updatedAt: %w", it.ID, err)
+	}
+	return &users.Tombstone{Version: it.Version, CreatedAt: created, DeletedAt: deleted, Owner: it.Owner}, nil
+}
+
 func (it requestItem) request() users.Request {
 	r := users.Request{
 		ID: it.RequestID, UserID: users.ID(it.UserID), Op: users.Op(it.Op), Status: users.Status(it.Status),

@@ -2,6 +2,7 @@ package apigateway
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -45,6 +46,7 @@ type Gateway struct {
 	auth             map[string]*authorizer // Lambda authorizers, by security scheme
 	apiKeySchemes    map[string]bool        // security schemes that mean "x-api-key required"
 	keys             map[string]*keyState   // accepted API keys, by value
+	endpoint         *url.URL               // Config.URL; nil: none
 	log              *slog.Logger
 }
 
@@ -75,7 +77,13 @@ type Config struct {
 	Stage     string              // the stage, which is the API's base path
 	Functions map[string]Function // by the logical ids that the integrations name
 	Keys      []*APIKey           // the API keys the gateway accepts
-	Log       *slog.Logger
+	// URL is where clients reach the API, without the stage
+	// ("http://127.0.0.1:3000"): every event's Host, X-Forwarded-Proto and
+	// X-Forwarded-Port come from it, as API Gateway sets them from its own
+	// endpoint, never from the client's headers. Default: the request's
+	// Host, over http.
+	URL string
+	Log *slog.Logger
 }
 
 // New returns a gateway for the document, invoking functions by the
@@ -89,6 +97,11 @@ func New(cfg Config) (*Gateway, error) {
 		responses: map[string]gatewayResponse{}, validators: map[string]validator{}, keys: map[string]*keyState{}, log: cfg.Log}
 	for _, k := range cfg.Keys {
 		g.keys[k.Value] = &keyState{key: k}
+	}
+	if cfg.URL != "" {
+		if g.endpoint, err = url.Parse(cfg.URL); err != nil || g.endpoint.Host == "" {
+			return nil, fmt.Errorf("gateway URL %q is not an absolute URL", cfg.URL)
+		}
 	}
 	if err := remarshal(doc.Extensions["x-amazon-apigateway-gateway-responses"], &g.responses); err != nil {
 		return nil, fmt.Errorf("gateway responses: %w", err)
@@ -473,7 +486,17 @@ func (g *Gateway) event(c *call, resource, path string, params map[string]string
 		mvHeaders[k] = vs
 	}
 	headers["X-Amzn-Trace-Id"], mvHeaders["X-Amzn-Trace-Id"] = trace, []string{trace}
-	headers["Host"], mvHeaders["Host"] = r.Host, []string{r.Host}
+	host, proto, port := r.Host, "http", "80"
+	if g.endpoint != nil {
+		host, proto, port = g.endpoint.Host, g.endpoint.Scheme, g.endpoint.Port()
+	}
+	if port == "" {
+		port = map[string]string{"https": "443"}[proto]
+		port = cmp.Or(port, "80")
+	}
+	for k, v := range map[string]string{"Host": host, "X-Forwarded-Proto": proto, "X-Forwarded-Port": port} {
+		headers[k], mvHeaders[k] = v, []string{v}
+	}
 	ip := r.RemoteAddr
 	if i := strings.LastIndexByte(ip, ':'); i > 0 {
 		ip = strings.Trim(ip[:i], "[]")
@@ -498,7 +521,7 @@ func (g *Gateway) event(c *call, resource, path string, params map[string]string
 			AccountID: stack.Account, ResourceID: resource, Stage: g.stage, RequestID: c.requestID,
 			ExtendedRequestID: c.requestID, RequestTime: c.start.UTC().Format("02/Jan/2006:15:04:05 -0700"),
 			RequestTimeEpoch: c.start.UnixMilli(), Path: "/" + g.stage + unescaped, ResourcePath: resource,
-			HTTPMethod: r.Method, APIID: g.apiID, Protocol: r.Proto, DomainName: r.Host,
+			HTTPMethod: r.Method, APIID: g.apiID, Protocol: r.Proto, DomainName: host,
 			Identity: events.APIGatewayRequestIdentity{SourceIP: ip, UserAgent: r.UserAgent()},
 		},
 	}

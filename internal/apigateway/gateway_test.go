@@ -467,3 +467,31 @@ func TestRepeatedAuthorization(t *testing.T) {
 		}
 	}
 }
+
+// TestEventNamesTheGatewaysEndpoint: Host and X-Forwarded-Proto in the event
+// are the gateway's own, whatever the client sent (issue 14, finding 11: the
+// docs function built the servers URL of /openapi.json from them).
+func TestEventNamesTheGatewaysEndpoint(t *testing.T) {
+	read := &function{answer: func(map[string]any) any { return map[string]any{"statusCode": 200} }}
+	fns := map[string]Function{"AuthorizerFunction": &function{}, "IngestFunction": &function{}, "ReadFunction": read}
+	doc := strings.Replace(document, "security: [{jwt: [], key: []}]", "security: []", 1)
+	g, err := New(Config{Document: []byte(doc), Stage: "dev", Functions: fns, URL: "http://127.0.0.1:3000", Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "http://evil.example/dev/users/u1", nil)
+	req.Header.Set("X-Forwarded-Proto", "https")
+	req.Header.Set("X-Forwarded-Port", "8443")
+	g.ServeHTTP(httptest.NewRecorder(), req)
+	if read.invocations() != 1 {
+		t.Fatal("the function did not run")
+	}
+	headers, _ := read.events[0]["headers"].(map[string]any)
+	rc, _ := read.events[0]["requestContext"].(map[string]any)
+	if headers["Host"] != "127.0.0.1:3000" || headers["X-Forwarded-Proto"] != "http" || headers["X-Forwarded-Port"] != "3000" || rc["domainName"] != "127.0.0.1:3000" {
+		t.Errorf("headers %v, domain %v", headers, rc["domainName"])
+	}
+	if _, err := New(Config{Document: []byte(doc), Stage: "dev", Functions: fns, URL: "127.0.0.1:3000"}); err == nil {
+		t.Error("a URL without a scheme was taken")
+	}
+}

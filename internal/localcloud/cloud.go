@@ -331,6 +331,7 @@ func (c *Cloud) startGateway() error {
 		functions[id] = c.XRay.Traced(p)
 	}
 	c.Gateway, err = apigateway.New(apigateway.Config{Document: doc, Stage: c.opt.Stage, Functions: functions,
+		URL:  strings.TrimSuffix(c.URL, "/"+c.opt.Stage),
 		Keys: append(slices.Clone(c.APIKeys), c.opt.ExtraAPIKeys...), Log: c.log})
 	return err
 }
@@ -342,15 +343,21 @@ func (c *Cloud) serveAPI() {
 	mux.Handle("/", c.WAF.Wrap(c.XRay.API(stack.StackName+"-api", c.opt.Stage, c.Gateway)))
 	(&Pages{XRay: c.XRay, Bus: c.Bus}).Register(mux)
 	c.registerDevPages(mux)
-	c.registerDevPages(mux)
 	mux.Handle("GET /_local/dlq", loopbackOnly(http.HandlerFunc(c.handleDLQ)))
-	mux.Handle("POST /_local/dlq/redrive", loopbackOnly(http.HandlerFunc(c.handleDLQ)))
+	mux.Handle("POST /_local/dlq/redrive", loopbackOnly(sameOriginJSON(http.HandlerFunc(c.handleDLQ))))
 	mux.Handle("GET /_local/metrics", loopbackOnly(c.Metrics))
 	mux.Handle("GET /_local/jwks.json", c.Issuer)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := apiServer(mux)
 	c.servers = append(c.servers, srv)
 	ln := c.apiLn
 	go func() { _ = srv.Serve(ln) }()
+}
+
+// apiServer is the API's server: a client has 10 s for its headers and 30 s
+// for the whole request, body included, so that one sending a byte now and
+// then cannot hold a connection (API Gateway does not wait for it either).
+func apiServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 }
 
 // localConfig is the SDK configuration for the emulators: fixed credentials

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -119,6 +120,27 @@ func (c *Cloud) eachDeadLetter(ctx context.Context, fn func(DeadLetter, types.Me
 		}
 	}
 	return nil
+}
+
+// sameOriginJSON refuses a request that a page of another site could have
+// made: a form's content type (only application/json is taken, which a
+// browser sends across sites only after a preflight that nothing here
+// answers), or an Origin or Sec-Fetch-Site that names another site.
+func sameOriginJSON(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		site := r.Header.Get("Sec-Fetch-Site")
+		origin := r.Header.Get("Origin")
+		switch {
+		case mt != "application/json":
+			http.Error(w, "send Content-Type: application/json", http.StatusUnsupportedMediaType)
+		case site != "" && site != "same-origin" && site != "none",
+			origin != "" && origin != "http://"+r.Host:
+			http.Error(w, "refused: the request comes from another site", http.StatusForbidden)
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
 }
 
 func (c *Cloud) handleDLQ(w http.ResponseWriter, r *http.Request) {

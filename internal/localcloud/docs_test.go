@@ -2,6 +2,7 @@ package localcloud_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -146,5 +147,30 @@ func TestDocsHead(t *testing.T) {
 		if get.status == 401 || get.status == 403 {
 			t.Errorf("GET %s without credentials: %d", path, get.status)
 		}
+	}
+}
+
+// TestDocsServersIgnoreTheClient: the servers URL of /openapi.json is the
+// stage's, whatever Host and X-Forwarded-Proto the client sends (issue 14,
+// finding 11).
+func TestDocsServersIgnoreTheClient(t *testing.T) {
+	c := cloudtest.Cloud(t)
+	req, err := http.NewRequest("GET", c.URL+"/openapi.json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "evil.example"
+	req.Header.Set("X-Forwarded-Proto", "https")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct{ Servers []struct{ URL string } }
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Servers) != 1 || doc.Servers[0].URL != c.URL {
+		t.Errorf("servers %+v, want %s", doc.Servers, c.URL)
 	}
 }

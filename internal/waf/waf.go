@@ -390,7 +390,7 @@ func newRateLimit(raw json.RawMessage) (*rateLimit, error) {
 		return nil, fmt.Errorf("a ScopeDownStatement is not emulated")
 	}
 	if st.Limit < 1 {
-		return nil, fmt.Errorf("Limit %d is below 1", st.Limit)
+		return nil, fmt.Errorf("the rate limit %d is below 1", st.Limit)
 	}
 	window := time.Duration(max(int(st.EvaluationWindowSec), 0)) * time.Second
 	if window == 0 {

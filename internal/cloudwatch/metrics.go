@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"sort"
@@ -35,7 +36,21 @@ type series struct {
 	sum, min, max   float64
 	recent          []float64 // the last keep values, oldest first
 	last            time.Time
+	points          map[int64]*bucket // by Step since the epoch: what the dashboard draws
 }
+
+// Step is the period of the points the local dashboard draws: shorter than
+// the template's minute, since a local run is short.
+const Step = 10 * time.Second
+
+// bucket is one Step of a series.
+type bucket struct {
+	n             int
+	sum, min, max float64
+	values        []float64 // at most keepInBucket, for the percentiles
+}
+
+const keepInBucket = 1000
 
 // Series is one metric with one set of dimensions, as GET /_local/metrics
 // shows it. For counts, Sum is the total; for durations, the percentiles are
@@ -94,7 +109,7 @@ func (m *Metrics) add(data []metrics.Datum) {
 		}
 		s, ok := m.series[id]
 		if !ok {
-			s = &series{namespace: d.Namespace, name: d.Name, unit: d.Unit, dims: d.Dims, min: math.Inf(1), max: math.Inf(-1)}
+			s = &series{namespace: d.Namespace, name: d.Name, unit: d.Unit, dims: d.Dims, min: math.Inf(1), max: math.Inf(-1), points: map[int64]*bucket{}}
 			m.series[id] = s
 		}
 		for _, v := range d.Values {
@@ -102,11 +117,33 @@ func (m *Metrics) add(data []metrics.Datum) {
 			s.sum += v
 			s.min, s.max = min(s.min, v), max(s.max, v)
 			s.recent = append(s.recent, v)
+			s.point(d.Time, v)
 		}
 		if over := len(s.recent) - keep; over > 0 {
 			s.recent = slices.Delete(s.recent, 0, over)
 		}
 		s.last = d.Time
+	}
+}
+
+// point adds v to the bucket of t.
+func (s *series) point(t time.Time, v float64) {
+	if t.IsZero() {
+		t = time.Now()
+	}
+	k := t.UnixNano() / int64(Step)
+	b, ok := s.points[k]
+	if !ok {
+		b = &bucket{min: v, max: v}
+		s.points[k] = b
+	}
+	b.n++
+	b.sum += v
+	b.min, b.max = min(b.min, v), max(b.max, v)
+	if len(b.values) < keepInBucket {
+		b.values = append(b.values, v)
+	} else {
+		b.values[rand.IntN(keepInBucket)] = v // a sample, for the percentiles
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/usersapi/usersapi/internal/cloudwatch"
 	"github.com/usersapi/usersapi/internal/runtimeapi"
 )
 
@@ -28,6 +29,7 @@ import (
 //	GET /_local/functions        GET /_local/functions/data
 //	GET /_local/queues           GET /_local/queues/data      (POST /_local/dlq/redrive redrives)
 //	GET /_local/tables           GET /_local/tables/data      GET /_local/tables/{id}/items?key=&q=&page=
+//	GET /_local/dashboard        GET /_local/dashboard/data
 func (c *Cloud) registerDevPages(mux *http.ServeMux) {
 	routes := map[string]http.Handler{
 		"GET /_local/functions":         page("functions"),
@@ -37,6 +39,8 @@ func (c *Cloud) registerDevPages(mux *http.ServeMux) {
 		"GET /_local/tables":            page("tables"),
 		"GET /_local/tables/data":       http.HandlerFunc(c.serveTables),
 		"GET /_local/tables/{id}/items": http.HandlerFunc(c.serveItems),
+		"GET /_local/dashboard":         page("dashboard"),
+		"GET /_local/dashboard/data":    http.HandlerFunc(c.serveDashboards),
 	}
 	for pattern, h := range routes {
 		mux.Handle(pattern, loopbackOnly(h))
@@ -311,4 +315,31 @@ func toString(v any) string {
 		b, _ := json.Marshal(v)
 		return strings.Trim(string(b), `"`)
 	}
+}
+
+// dashboardView is one AWS::CloudWatch::Dashboard of the template, its
+// widgets filled from the functions' metrics.
+type dashboardView struct {
+	ID      string              `json:"id"`
+	Name    string              `json:"name"`
+	Step    float64             `json:"stepSeconds"`
+	Widgets []cloudwatch.Widget `json:"widgets"`
+}
+
+func (c *Cloud) serveDashboards(w http.ResponseWriter, _ *http.Request) {
+	out := []dashboardView{}
+	for _, id := range c.Stack.IDs("AWS::CloudWatch::Dashboard") {
+		var p struct{ DashboardName, DashboardBody string }
+		if err := c.Stack.Decode(id, &p); err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
+		ws, err := c.Metrics.Dashboard([]byte(p.DashboardBody))
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": id + ": " + err.Error()})
+			return
+		}
+		out = append(out, dashboardView{ID: id, Name: p.DashboardName, Step: cloudwatch.Step.Seconds(), Widgets: ws})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"dashboards": out})
 }

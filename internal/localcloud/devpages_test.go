@@ -39,7 +39,9 @@ func TestChromiumDevPages(t *testing.T) {
 		path string
 		want []string
 	}{
-		{"/_local/", []string{`href="/_local/functions"`, `href="/_local/queues"`, `href="/_local/tables"`}},
+		{"/_local/", []string{`href="/_local/functions"`, `href="/_local/queues"`, `href="/_local/tables"`, `href="/_local/dashboard"`}},
+		{"/_local/dashboard", []string{`data-title="Writes accepted and refused"`, "AcceptedWrites operation=create (Sum): 1", "<circle",
+			"Not filled locally: AWS/Lambda metrics are AWS's own", "Not filled locally: a widget of type alarm", "PipelineDashboard"}},
 		{"/_local/functions", []string{`data-function="ReadFunction"`, `data-function="IngestFunction"`, `data-function="WorkerFunction"`,
 			"REPORT RequestId: ", "not since start", `class="status ok"`}},
 		{"/_local/queues", []string{`data-queue="WriteQueue"`, `data-queue="WriteDLQ"`, "dead letters of WriteQueue", marker, `id="redrive"`}},

@@ -32,6 +32,9 @@ var operations = map[string]struct {
 	"preflightUsers":      {"OPTIONS", "/users", []string{"Preflight"}},
 	"preflightUser":       {"OPTIONS", "/users/{id}", []string{"Preflight"}},
 	"preflightRequest":    {"OPTIONS", "/requests/{requestId}", []string{"Preflight"}},
+	"exportUser":          {"GET", "/users/{id}/export", []string{"ExportUser"}},
+	"headUserExport":      {"HEAD", "/users/{id}/export", []string{"HeadUserExport"}},
+	"preflightUserExport": {"OPTIONS", "/users/{id}/export", []string{"Preflight"}},
 	"getOpenApiDocument":  {"GET", "/openapi.json", []string{"OpenAPIDocument"}},
 	"headOpenApiDocument": {"HEAD", "/openapi.json", []string{"HeadOpenAPIDocument"}},
 	"getDocs":             {"GET", "/docs", []string{"Docs"}},
@@ -50,6 +53,7 @@ var schemas = map[string]reflect.Type{
 	"UserPage":      reflect.TypeFor[client.Page](),
 	"Accepted":      reflect.TypeFor[client.Accepted](),
 	"RequestStatus": reflect.TypeFor[client.RequestStatus](),
+	"UserExport":    reflect.TypeFor[client.UserExport](),
 	"Problem":       reflect.TypeFor[client.Problem](),
 	"FieldError":    reflect.TypeFor[client.FieldError](),
 }

@@ -22,7 +22,7 @@ func TestInvokeEveryEvent(t *testing.T) {
 	// functions, the number of batch item failures for the others.
 	want := map[string]map[string]int{
 		"ReadFunction": {"get-user.json": 404, "get-user-missing.json": 404, "get-user-query.json": 404, "list-users.json": 200,
-			"get-request.json": 200, "method-not-allowed.json": 405},
+			"get-request.json": 200, "method-not-allowed.json": 405, "export-user.json": 404},
 		// The tables are empty: a write to a user that does not exist is 403 for its
 		// would-be owner, as for another caller's user.
 		"IngestFunction": {"create-user.json": 202, "create-user-invalid.json": 400, "replace-user.json": 403, "patch-user.json": 403, "delete-user.json": 403},

@@ -32,6 +32,7 @@ type finder interface {
 	Get(ctx context.Context, id users.ID) (users.User, error)
 	List(ctx context.Context, limit int, next []byte) (users.Page, error)
 	Request(ctx context.Context, id string) (users.Request, bool, error)
+	Export(ctx context.Context, id users.ID) (users.Export, error)
 }
 
 var _ finder = (*dynamo.Table)(nil)
@@ -58,7 +59,8 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 func (h *handler) handle(ctx context.Context, req *events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	var resp events.APIGatewayProxyResponse
 	get := req.HTTPMethod == http.MethodGet || req.HTTPMethod == http.MethodHead
-	routed := get && (req.Resource == "/users" || req.Resource == "/users/{id}" || req.Resource == "/requests/{requestId}")
+	routed := get && (req.Resource == "/users" || req.Resource == "/users/{id}" || req.Resource == "/users/{id}/export" ||
+		req.Resource == "/requests/{requestId}")
 	if !routed {
 		return apigw.Unrouted(req)
 	}
@@ -76,6 +78,8 @@ func (h *handler) handle(ctx context.Context, req *events.APIGatewayProxyRequest
 		}
 	case req.Resource == "/users/{id}":
 		resp, err = h.getUser(ctx, req, caller, req.PathParameters["id"], "id")
+	case req.Resource == "/users/{id}/export":
+		resp, err = h.export(ctx, caller, req.PathParameters["id"])
 	default:
 		resp, err = h.request(ctx, caller, req.PathParameters["requestId"])
 	}
@@ -203,6 +207,75 @@ type requestBody struct {
 	Error       *apigw.Problem `json:"error,omitempty"`
 	AcceptedAt  time.Time      `json:"acceptedAt"`
 	CompletedAt *time.Time     `json:"completedAt,omitempty"`
+}
+
+// exportBody is the body of GET /users/{id}/export: everything the API holds
+// about one user.
+type exportBody struct {
+	UserID     users.ID      `json:"userId"`
+	User       *users.User   `json:"user,omitempty"`    // the live user
+	Deleted    *deletedBody  `json:"deleted,omitempty"` // what a delete left of it
+	Owner      string        `json:"owner,omitempty"`   // the subject of the token that created it
+	Requests   []requestBody `json:"requests"`          // the requests made to it that are still recorded, oldest first
+	Truncated  bool          `json:"requestsTruncated,omitempty"`
+	ExportedAt time.Time     `json:"exportedAt"`
+}
+
+// deletedBody is a tombstone as the export shows it.
+type deletedBody struct {
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"createdAt"`
+	DeletedAt time.Time `json:"deletedAt"`
+}
+
+// export answers an admin's GET /users/{id}/export (the right of access).
+func (h *handler) export(ctx context.Context, caller users.Caller, raw string) (events.APIGatewayProxyResponse, error) {
+	if !caller.Admin() {
+		return events.APIGatewayProxyResponse{}, users.Errorf(users.Forbidden, "only an admin (scope %s) exports a user", users.ScopeAdmin)
+	}
+	id, err := users.ParseID(raw)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, &users.Error{Kind: users.Invalid, Detail: "the user id is not valid",
+			Fields: []users.FieldError{{Field: "id", Reason: "must be a lowercase UUIDv7"}}}
+	}
+	var e users.Export
+	err = trace.Capture(ctx, "export-user", func(ctx context.Context) (err error) {
+		e, err = h.users.Export(ctx, id)
+		return err
+	}, "user_id", string(id))
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	if e.Empty() {
+		return events.APIGatewayProxyResponse{}, users.Errorf(users.NotFound, "the API holds nothing about user %s", id)
+	}
+	body := exportBody{UserID: id, User: e.User, Requests: []requestBody{}, Truncated: e.Truncated, ExportedAt: h.now().UTC()}
+	if e.User != nil {
+		body.Owner = e.User.Owner
+	}
+	if t := e.Tombstone; t != nil {
+		body.Deleted, body.Owner = &deletedBody{Version: t.Version, CreatedAt: t.CreatedAt, DeletedAt: t.DeletedAt}, t.Owner
+	}
+	for _, r := range e.Requests {
+		body.Requests = append(body.Requests, recordedBody(r))
+	}
+	// An access to personal data: who, to whom, never what.
+	h.log.InfoContext(ctx, "user exported", "user_id", id, "by", caller.Subject, "requests", len(body.Requests))
+	resp := apigw.JSON(http.StatusOK, body)
+	resp.Headers["Cache-Control"] = "no-store"
+	return resp, nil
+}
+
+// recordedBody is a recorded request's outcome as GET /requests/{id} shows it.
+func recordedBody(r users.Request) requestBody {
+	completed := r.CompletedAt
+	b := requestBody{RequestID: r.ID, UserID: r.UserID, Operation: r.Op, Status: r.Status, Version: r.Version,
+		AcceptedAt: r.AcceptedAt, CompletedAt: &completed}
+	if r.Error != nil {
+		p := apigw.ProblemOf(r.Error)
+		b.Error = &p
+	}
+	return b
 }
 
 func (h *handler) request(ctx context.Context, caller users.Caller, id string) (events.APIGatewayProxyResponse, error) {

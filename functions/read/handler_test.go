@@ -25,8 +25,9 @@ const known = users.ID("0193a4b2-7c3d-7e4f-8a5b-6c7d8e9f0a1b")
 
 // memory is a finder over a map, with listing in id order.
 type memory struct {
-	users    map[users.ID]users.User
-	requests map[string]users.Request
+	users      map[users.ID]users.User
+	requests   map[string]users.Request
+	tombstones map[users.ID]*users.Tombstone // deleted users (Export)
 }
 
 func (m *memory) Get(_ context.Context, id users.ID) (users.User, error) {

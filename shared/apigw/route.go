@@ -12,6 +12,7 @@ import (
 var Methods = map[string][]string{
 	"/users":                {http.MethodGet, http.MethodHead, http.MethodPost, http.MethodOptions},
 	"/users/{id}":           {http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions},
+	"/users/{id}/export":    {http.MethodGet, http.MethodHead, http.MethodOptions},
 	"/requests/{requestId}": {http.MethodGet, http.MethodHead, http.MethodOptions},
 }
 

@@ -27,7 +27,7 @@ var operations = map[string]struct {
 	"replaceUser":         {"PUT", "/users/{id}", []string{"ReplaceUser"}},
 	"patchUser":           {"PATCH", "/users/{id}", []string{"PatchUser"}},
 	"deleteUser":          {"DELETE", "/users/{id}", []string{"DeleteUser"}},
-	"getRequest":          {"GET", "/requests/{requestId}", []string{"GetRequest"}},
+	"getRequest":          {"GET", "/requests/{requestId}", []string{"GetRequest", "Follow"}},
 	"headRequest":         {"HEAD", "/requests/{requestId}", []string{"HeadRequest"}},
 	"preflightUsers":      {"OPTIONS", "/users", []string{"Preflight"}},
 	"preflightUser":       {"OPTIONS", "/users/{id}", []string{"Preflight"}},

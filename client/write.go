@@ -27,6 +27,12 @@ type Write struct {
 	done bool
 }
 
+// Follow returns a Write for the request with the given id, accepted
+// earlier (by this process or another), so that its Wait can be called.
+func (c *Client) Follow(requestID string) *Write {
+	return &Write{c: c, RequestID: requestID}
+}
+
 // Status returns the request's status now (GET /requests/{requestId}).
 func (w *Write) Status(ctx context.Context) (RequestStatus, error) {
 	if w.RequestID == "" {
@@ -55,7 +61,7 @@ func (w *Write) Wait(ctx context.Context) (User, error) {
 		}
 		return User{}, st.Error
 	}
-	if w.op == OpDelete {
+	if st.Operation == OpDelete {
 		w.user, w.done = &User{}, true
 		return User{}, nil
 	}
@@ -63,7 +69,7 @@ func (w *Write) Wait(ctx context.Context) (User, error) {
 	// version the write made (or a later one).
 	delay := w.c.poll.First
 	for {
-		u, err := w.c.GetUser(ctx, w.UserID)
+		u, err := w.c.GetUser(ctx, st.UserID)
 		if err != nil {
 			return User{}, err
 		}

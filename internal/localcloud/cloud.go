@@ -340,7 +340,7 @@ func (c *Cloud) startGateway() error {
 // traces it, and the local cloud's own pages beside it.
 func (c *Cloud) serveAPI() {
 	mux := http.NewServeMux()
-	mux.Handle("/", c.WAF.Wrap(c.XRay.API(stack.StackName+"-api", c.opt.Stage, c.Gateway)))
+	mux.Handle("/", accessLog(c.opt.Log, c.accessLogFormat(), c.WAF.Wrap(c.XRay.API(stack.StackName+"-api", c.opt.Stage, c.Gateway))))
 	(&Pages{XRay: c.XRay, Bus: c.Bus}).Register(mux)
 	c.registerDevPages(mux)
 	mux.Handle("GET /_local/dlq", loopbackOnly(http.HandlerFunc(c.handleDLQ)))

@@ -4,6 +4,7 @@
 //	usersapi-local run [--addr 127.0.0.1:3000] [--data DIR] [--stage dev] [--no-watch]
 //	usersapi-local invoke <LogicalId> -e events/<file>.json
 //	usersapi-local token [--sub alice] [--scope "users.read users.write"]
+//	usersapi-local seed --users N [--addr 127.0.0.1:3000]
 package main
 
 import (
@@ -27,6 +28,7 @@ Usage:
   usersapi-local invoke <LogicalId> -e FILE                     run one function once, like sam local invoke
   usersapi-local dlq list|redrive [--addr ADDR]                 the dead-letter queues of a running make run
   usersapi-local token [--sub S] [--scope "users.read users.write"]   a development JWT the local authorizer accepts
+  usersapi-local seed --users N [--addr ADDR] [--concurrency 8]   create N realistic users through the API of a running make run
 `
 
 func main() {
@@ -52,6 +54,8 @@ func main() {
 		err = dlq(os.Args[2:], os.Stdout)
 	case "token":
 		err = token(os.Args[2:], os.Stdout)
+	case "seed":
+		err = seedUsers(ctx, os.Args[2:], os.Stdout, os.Stderr)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -3,6 +3,7 @@ package localcloud_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/uuid"
 
+	usersapi "github.com/usersapi/usersapi/client"
 	"github.com/usersapi/usersapi/internal/browsertest"
 	"github.com/usersapi/usersapi/internal/cloudwatch"
 	"github.com/usersapi/usersapi/internal/localcloud"
@@ -43,6 +45,59 @@ type response struct {
 // client gives up on an answer after a minute: the local gateway answers
 // within its 29 s integration timeout, so a longer wait is a hang to report.
 var client = &http.Client{Timeout: time.Minute}
+
+// apiClient returns the API's Go client for c, calling as sub with scopes
+// (with the tests' key): the way the tests make the calls whose HTTP details
+// they do not check.
+func apiClient(t *testing.T, c *localcloud.Cloud, sub, scopes string) *usersapi.Client {
+	t.Helper()
+	api, err := usersapi.New(c.URL, usersapi.WithHTTPClient(client), usersapi.WithAPIKey(cloudtest.TestKey),
+		usersapi.WithTokenSource(func(context.Context) (string, error) { return c.Issuer.Token(sub, scopes, time.Hour) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api
+}
+
+// alice is the default caller of do, as a client.
+func alice(t *testing.T, c *localcloud.Cloud) *usersapi.Client {
+	return apiClient(t, c, "alice", "users.read users.write")
+}
+
+// settled waits for w's outcome (30 s at most, as settle), failing the test
+// when it cannot learn it.
+func settled(t *testing.T, w *usersapi.Write) usersapi.RequestStatus {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	st, err := w.WaitStatus(ctx)
+	if err != nil {
+		t.Fatalf("request %s: %v\n%s", w.RequestID, err, tail(cloudtest.Log.String()))
+	}
+	return st
+}
+
+// create creates a user as api's caller and waits until it exists.
+func create(t *testing.T, api *usersapi.Client, in usersapi.UserInput) (*usersapi.Write, usersapi.User) {
+	t.Helper()
+	w, err := api.CreateUser(t.Context(), in)
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	u, err := w.Wait(ctx)
+	if err != nil {
+		t.Fatalf("create %s: %v\n%s", w.RequestID, err, tail(cloudtest.Log.String()))
+	}
+	return w, u
+}
+
+// isKind reports whether err is the API's problem+json of kind and status.
+func isKind(err error, kind string, status int) bool {
+	var p *usersapi.Problem
+	return errors.As(err, &p) && p.Kind() == kind && p.Status == status
+}
 
 func do(t *testing.T, c *localcloud.Cloud, method, path, body string, headers ...string) response {
 	t.Helper()
@@ -204,32 +259,51 @@ func TestContract(t *testing.T) {
 	tooLarge(t, do(t, c, "POST", "/users", `{"name":"`+strings.Repeat("a", 70000)+`","email":"`+email()+`"}`))
 	tooLarge(t, do(t, c, "PATCH", "/users/"+id, `{"name":"`+strings.Repeat("a", 70000)+`"}`, "Content-Type", "application/merge-patch+json"))
 
-	// PUT with a stale If-Match ends as a failed request.
-	put := expect(t, do(t, c, "PUT", "/users/"+id, `{"name":"Grace Hopper","email":"`+mail+`"}`, "If-Match", `"5"`), 202)
-	if st := settle(t, c, put.header.Get("Location")); st["status"] != "failed" || !strings.HasSuffix(fmt.Sprint(st["error"].(map[string]any)["type"]), "/precondition-failed") {
-		t.Fatalf("stale If-Match: %v", st)
+	// The writes, through the client. PUT with a stale If-Match ends as a failed request.
+	api, ctx := alice(t, c), t.Context()
+	put, err := api.ReplaceUser(ctx, id, usersapi.UserInput{Name: "Grace Hopper", Email: mail}, usersapi.IfMatch(`"5"`))
+	if err != nil {
+		t.Fatal(err)
 	}
-	put = expect(t, do(t, c, "PUT", "/users/"+id, `{"name":"Grace Hopper","email":"`+mail+`","age":85}`, "If-Match", `"1"`), 202)
-	if st := settle(t, c, put.header.Get("Location")); st["status"] != "succeeded" || st["version"] != 2.0 {
-		t.Fatalf("PUT: %v", st)
+	if st := settled(t, put); st.Status != usersapi.StatusFailed || st.Error == nil || st.Error.Kind() != usersapi.KindPreconditionFailed {
+		t.Fatalf("stale If-Match: %+v", st)
 	}
-	patch := expect(t, do(t, c, "PATCH", "/users/"+id, `{"age":null,"phone":"0123456789"}`, "Content-Type", "application/merge-patch+json"), 202)
-	settle(t, c, patch.header.Get("Location"))
+	if put, err = api.ReplaceUser(ctx, id, usersapi.UserInput{Name: "Grace Hopper", Email: mail, Age: 85}, usersapi.IfMatch(`"1"`)); err != nil {
+		t.Fatal(err)
+	}
+	if st := settled(t, put); st.Status != usersapi.StatusSucceeded || st.Version != 2 {
+		t.Fatalf("PUT: %+v", st)
+	}
+	patch, err := api.PatchUser(ctx, id, usersapi.UserPatch{Age: usersapi.Int(0), Phone: usersapi.String("0123456789")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	settled(t, patch)
 	u := expect(t, do(t, c, "GET", "/users/"+id, ""), 200)
 	if u.body["age"] != nil || u.body["phone"] != "0123456789" || u.header.Get("ETag") != `"3"` {
 		t.Fatalf("after PATCH: %v", u.body)
 	}
-	del := expect(t, do(t, c, "DELETE", "/users/"+id, ""), 202)
-	if st := settle(t, c, del.header.Get("Location")); st["status"] != "succeeded" || st["version"] != 4.0 {
-		t.Fatalf("DELETE: %v", st)
+	del, err := api.DeleteUser(ctx, id)
+	if err != nil {
+		t.Fatal(err)
 	}
-	expect(t, do(t, c, "GET", "/users/"+id, ""), 404)
+	if st := settled(t, del); st.Status != usersapi.StatusSucceeded || st.Version != 4 {
+		t.Fatalf("DELETE: %+v", st)
+	}
+	if _, err := api.GetUser(ctx, id); !isKind(err, usersapi.KindNotFound, 404) {
+		t.Fatalf("GET after DELETE: %v", err)
+	}
 	// A write to a user that no longer exists: 403 at once for its owner (as for
 	// anyone's user but their own), accepted and then failed as not-found for an admin.
-	expect(t, do(t, c, "PATCH", "/users/"+id, `{"age":40}`, "Content-Type", "application/merge-patch+json"), 403)
-	gone := expect(t, do(t, c, "PATCH", "/users/"+id, `{"age":40}`, "Content-Type", "application/merge-patch+json", "Authorization", admin), 202)
-	if st := settle(t, c, gone.header.Get("Location"), "Authorization", admin); st["status"] != "failed" || !strings.HasSuffix(fmt.Sprint(st["error"].(map[string]any)["type"]), "/not-found") {
-		t.Fatalf("an admin's write after delete: %v", st)
+	if _, err := api.PatchUser(ctx, id, usersapi.UserPatch{Age: usersapi.Int(40)}); !isKind(err, usersapi.KindForbidden, 403) {
+		t.Fatalf("the owner's PATCH after DELETE: %v", err)
+	}
+	gone, err := apiClient(t, c, "root", "users.admin").PatchUser(ctx, id, usersapi.UserPatch{Age: usersapi.Int(40)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := settled(t, gone); st.Status != usersapi.StatusFailed || st.Error == nil || st.Error.Kind() != usersapi.KindNotFound {
+		t.Fatalf("an admin's write after delete: %+v", st)
 	}
 	evs := waitEvents(t, c, id, 4)
 	types := []string{}
@@ -245,23 +319,28 @@ func TestContract(t *testing.T) {
 func TestConcurrentCreatesOneEmail(t *testing.T) {
 	c := cloudtest.Cloud(t)
 	mail := email()
+	api := alice(t, c)
 	var wg sync.WaitGroup
-	locs := make([]string, 20)
-	for i := range locs {
+	writes := make([]*usersapi.Write, 20)
+	errs := make([]error, 20)
+	for i := range writes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			locs[i] = expect(t, do(t, c, "POST", "/users", `{"name":"Twin","email":"`+mail+`"}`), 202).header.Get("Location")
+			writes[i], errs[i] = api.CreateUser(t.Context(), usersapi.UserInput{Name: "Twin", Email: mail})
 		}()
 	}
 	wg.Wait()
 	won, taken := 0, 0
-	for _, loc := range locs {
-		st := settle(t, c, loc)
+	for i, w := range writes {
+		if errs[i] != nil {
+			t.Fatalf("create %d: %v", i, errs[i])
+		}
+		st := settled(t, w)
 		switch {
-		case st["status"] == "succeeded":
+		case st.Status == usersapi.StatusSucceeded:
 			won++
-		case strings.HasSuffix(fmt.Sprint(st["error"].(map[string]any)["type"]), "/email-taken"):
+		case st.Error != nil && st.Error.Kind() == usersapi.KindEmailTaken:
 			taken++
 		}
 	}
@@ -286,13 +365,18 @@ func TestPoisonMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Good writes go through while the poison message is retried.
-	var locs []string
+	api := alice(t, c)
+	var writes []*usersapi.Write
 	for range 3 {
-		locs = append(locs, expect(t, do(t, c, "POST", "/users", `{"name":"Good","email":"`+email()+`"}`), 202).header.Get("Location"))
+		w, err := api.CreateUser(ctx, usersapi.UserInput{Name: "Good", Email: email()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		writes = append(writes, w)
 	}
-	for _, loc := range locs {
-		if st := settle(t, c, loc); st["status"] != "succeeded" {
-			t.Fatalf("good write next to a poison message: %v", st)
+	for _, w := range writes {
+		if st := settled(t, w); st.Status != usersapi.StatusSucceeded {
+			t.Fatalf("good write next to a poison message: %+v", st)
 		}
 	}
 	deadline := time.Now().Add(45 * time.Second)
@@ -319,16 +403,15 @@ func TestPoisonMessage(t *testing.T) {
 // service map page, opened in headless Chromium, shows the pipeline's nodes.
 func TestServiceMapAfterPOST(t *testing.T) {
 	c := cloudtest.Cloud(t)
-	r := expect(t, do(t, c, "POST", "/users", `{"name":"Map","email":"`+email()+`"}`), 202)
-	settle(t, c, r.header.Get("Location"))
-	waitEvents(t, c, r.body["userId"].(string), 1)
+	_, u := create(t, alice(t, c), usersapi.UserInput{Name: "Map", Email: email()})
+	waitEvents(t, c, u.ID, 1)
 	dom := browsertest.DOM(t, strings.TrimSuffix(c.URL, "/dev")+"/_local/xray")
 	for _, node := range []string{"client", "IngestFunction", "SQS", "WorkerFunction", "DynamoDB", "StreamFunction", "EventBridge"} {
 		if !strings.Contains(dom, ">"+node+"</text>") {
 			t.Errorf("the service map shows no %s node", node)
 		}
 	}
-	if !strings.Contains(dom, "user_id="+r.body["userId"].(string)) {
+	if !strings.Contains(dom, "user_id="+u.ID) {
 		t.Error("the POST's trace is not listed with its user_id annotation")
 	}
 }
@@ -340,10 +423,11 @@ func TestValuesStoredExactly(t *testing.T) {
 	c := cloudtest.Cloud(t)
 	// Control characters are refused (400), not stored: see TestCharactersSQSRefuses.
 	name := "<script>alert(\"x\")</script> 'q' & \\ 日本語 😀 \u200b\u00a0\ufffd"
-	body, _ := json.Marshal(map[string]any{"name": name, "email": email()})
-	r := expect(t, do(t, c, "POST", "/users", string(body)), 202)
-	settle(t, c, r.header.Get("Location"))
-	id := r.body["userId"].(string)
+	_, created := create(t, alice(t, c), usersapi.UserInput{Name: name, Email: email()})
+	id := created.ID
+	if created.Name != name {
+		t.Fatalf("stored %q, sent %q", created.Name, name)
+	}
 	u := expect(t, do(t, c, "GET", "/users/"+id, ""), 200)
 	if u.body["name"] != name {
 		t.Fatalf("stored %q, sent %q", u.body["name"], name)
@@ -428,8 +512,8 @@ func TestRedrive(t *testing.T) {
 	if n, err := c.Redrive(ctx); err != nil || n < 1 {
 		t.Fatalf("redrive: %d, %v", n, err)
 	}
-	if st := settle(t, c, "/dev/requests/"+reqID); st["status"] != "succeeded" {
-		t.Fatalf("after the redrive: %v", st)
+	if st := settled(t, alice(t, c).Follow(reqID)); st.Status != usersapi.StatusSucceeded {
+		t.Fatalf("after the redrive: %+v", st)
 	}
 }
 
@@ -448,9 +532,8 @@ func signedIssuer() (*requestid.Issuer, error) {
 func TestLogsAndMetricsAfterPOST(t *testing.T) {
 	c := cloudtest.Cloud(t)
 	before := localMetrics(t, c)
-	r := expect(t, do(t, c, "POST", "/users", `{"name":"Metrics","email":"`+email()+`"}`), 202)
-	settle(t, c, r.header.Get("Location"))
-	user, request := r.body["userId"].(string), r.body["requestId"].(string)
+	w, _ := create(t, alice(t, c), usersapi.UserInput{Name: "Metrics", Email: email()})
+	user, request := w.UserID, w.RequestID
 	waitEvents(t, c, user, 1)
 
 	// Logs: a JSON line from each function, with the Lambda request id, the

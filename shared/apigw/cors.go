@@ -36,7 +36,7 @@ func (c CORS) Apply(req *events.APIGatewayProxyRequest, resp *events.APIGatewayP
 		return
 	}
 	resp.Headers["Access-Control-Allow-Origin"] = origin
-	resp.Headers["Access-Control-Expose-Headers"] = "ETag, Location, Retry-After, Idempotent-Replayed"
+	resp.Headers["Access-Control-Expose-Headers"] = "ETag, Location, Retry-After, Idempotent-Replayed, Preference-Applied"
 }
 
 // Preflight answers a CORS preflight (OPTIONS) for a resource that allows
@@ -47,7 +47,7 @@ func (c CORS) Preflight(req *events.APIGatewayProxyRequest, methods []string) ev
 	c.Apply(req, &resp)
 	if resp.Headers["Access-Control-Allow-Origin"] != "" {
 		resp.Headers["Access-Control-Allow-Methods"] = strings.Join(methods, ",")
-		resp.Headers["Access-Control-Allow-Headers"] = "Content-Type,Authorization,X-Api-Key,If-Match,If-None-Match,Idempotency-Key"
+		resp.Headers["Access-Control-Allow-Headers"] = "Content-Type,Authorization,X-Api-Key,If-Match,If-None-Match,Idempotency-Key,Prefer"
 		resp.Headers["Access-Control-Max-Age"] = "600"
 		resp.Headers["Cache-Control"] = "max-age=600"
 	}

@@ -70,6 +70,9 @@ func (h *handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	defer func() { _ = h.metrics.Flush() }()
 	h.metrics.Count(metrics.WriteRequests, 1)
 	resp, out, err := h.accept(ctx, &req, op)
+	if wait := apigw.PreferWait(&req); err == nil && wait > 0 {
+		resp = h.settle(ctx, &req, op, resp, wait)
+	}
 	switch {
 	case err == nil && out == replayed:
 		// A retry answered from its key: no new write.
@@ -201,6 +204,86 @@ const (
 	workReserve   = 1500 * time.Millisecond
 	answerReserve = 300 * time.Millisecond
 )
+
+// waitReserve is the time that the wait of a Prefer: wait keeps back from
+// the function's deadline: enough to read the user and answer.
+const waitReserve = time.Second
+
+// settle answers a write that was accepted (resp, its 202, given now or, to a
+// keyed retry, before) the way the write settles, if it settles within wait
+// seconds (Prefer: wait=N): a create that succeeded 201 with the user, its
+// Location and ETag; a replace or patch 200 with the user and its ETag; a
+// delete 204; a failure the problem of its outcome. Otherwise, or if the
+// outcome or the user cannot be read, the answer stays resp: the write is
+// accepted whatever happens here. Either way it says Preference-Applied.
+func (h *handler) settle(ctx context.Context, req *events.APIGatewayProxyRequest, op users.Op, resp events.APIGatewayProxyResponse, wait int) events.APIGatewayProxyResponse {
+	var a accepted
+	if resp.StatusCode != http.StatusAccepted || json.Unmarshal([]byte(resp.Body), &a) != nil || a.RequestID == "" {
+		return resp
+	}
+	resp.Headers["Preference-Applied"] = apigw.PreferenceApplied(wait)
+	until := time.Now().Add(time.Duration(wait) * time.Second)
+	if deadline, ok := ctx.Deadline(); ok && deadline.Add(-waitReserve).Before(until) {
+		until = deadline.Add(-waitReserve)
+	}
+	reads, cancel := reserve(ctx, answerReserve)
+	defer cancel()
+	var r users.Request
+	var settled bool
+	err := trace.Capture(reads, "await-outcome", func(ctx context.Context) (err error) {
+		r, settled, err = users.Await(ctx, h.users, a.RequestID, until)
+		return err
+	}, "request_id", a.RequestID)
+	if !settled {
+		if err != nil {
+			h.log.WarnContext(ctx, "await outcome", "request_id", a.RequestID, "err", err)
+		}
+		return resp
+	}
+	final, ok := h.settled(reads, req, op, r)
+	if !ok {
+		return resp
+	}
+	final.Headers["Preference-Applied"] = resp.Headers["Preference-Applied"]
+	if v, ok := resp.Headers["Idempotent-Replayed"]; ok {
+		final.Headers["Idempotent-Replayed"] = v
+	}
+	return final
+}
+
+// settled is the synchronous answer to a write whose outcome is r, and false
+// when it cannot be given (the user it made cannot be read, or is gone).
+func (h *handler) settled(ctx context.Context, req *events.APIGatewayProxyRequest, op users.Op, r users.Request) (events.APIGatewayProxyResponse, bool) {
+	switch {
+	case r.Status == users.Failed && r.Error != nil:
+		p := apigw.ProblemOf(r.Error)
+		p.Instance = req.RequestContext.RequestID
+		return p.Response(), true
+	case r.Status != users.Succeeded:
+		return events.APIGatewayProxyResponse{}, false
+	case op == users.Delete:
+		return apigw.Empty(http.StatusNoContent), true
+	}
+	// The user as it is now: a later write may have changed it since, and
+	// its ETag says which version it is.
+	u, err := h.users.Get(ctx, r.UserID)
+	if err != nil {
+		if !users.IsKind(err, users.NotFound) {
+			h.log.WarnContext(ctx, "read the written user", "user_id", r.UserID, "err", err)
+		}
+		return events.APIGatewayProxyResponse{}, false
+	}
+	status := http.StatusOK
+	if op == users.Create {
+		status = http.StatusCreated
+	}
+	resp := apigw.JSON(status, u)
+	resp.Headers["ETag"] = `"` + strconv.FormatInt(u.Version, 10) + `"`
+	if op == users.Create {
+		resp.Headers["Location"] = apigw.BasePath(req) + "/users/" + string(u.ID)
+	}
+	return resp, true
+}
 
 // reserve returns ctx with its deadline, if it has one, brought forward by d.
 func reserve(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {

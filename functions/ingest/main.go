@@ -1,6 +1,8 @@
 // Command ingest accepts the API's writes: it validates POST /users and PUT,
 // PATCH and DELETE /users/{id}, enqueues each as a command on the SQS FIFO
-// write queue, and answers 202 Accepted with a request id to follow.
+// write queue, and answers 202 Accepted with a request id to follow; with
+// Prefer: wait=N, the write's own answer (201, 200, 204 or its problem) when
+// it is applied within N seconds.
 package main
 
 import (

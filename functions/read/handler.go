@@ -81,7 +81,7 @@ func (h *handler) handle(ctx context.Context, req *events.APIGatewayProxyRequest
 	case req.Resource == "/users/{id}/export":
 		resp, err = h.export(ctx, caller, req.PathParameters["id"])
 	default:
-		resp, err = h.request(ctx, caller, req.PathParameters["requestId"])
+		resp, err = h.request(ctx, caller, req.PathParameters["requestId"], apigw.PreferWait(req))
 	}
 	if err != nil {
 		resp = apigw.Error(ctx, h.log, req, err)
@@ -278,7 +278,18 @@ func recordedBody(r users.Request) requestBody {
 	return b
 }
 
-func (h *handler) request(ctx context.Context, caller users.Caller, id string) (events.APIGatewayProxyResponse, error) {
+// pendingRetryAfter is the Retry-After, in seconds, of a pending request's
+// status: about when a write that is not applied at once may be.
+const pendingRetryAfter = "1"
+
+// waitReserve is the time that the wait of a Prefer: wait keeps back from
+// the function's deadline, to answer.
+const waitReserve = 500 * time.Millisecond
+
+// request answers GET /requests/{requestId}. A pending request's status says
+// Retry-After; with wait (Prefer: wait=N), it is answered as soon as the
+// request is no longer pending, or after wait seconds still pending.
+func (h *handler) request(ctx context.Context, caller users.Caller, id string, wait int) (events.APIGatewayProxyResponse, error) {
 	notFound := users.Errorf(users.NotFound, "no such request")
 	claims, err := h.ids.Parse(id)
 	if err != nil || !(caller.Admin() || h.ids.IssuedTo(claims, caller.Subject)) {
@@ -294,12 +305,33 @@ func (h *handler) request(ctx context.Context, caller users.Caller, id string) (
 		return events.APIGatewayProxyResponse{}, err
 	}
 	body := requestBody{RequestID: id, UserID: claims.UserID, Operation: claims.Op, Status: users.Pending, AcceptedAt: claims.AcceptedAt}
-	if !recorded {
-		if h.now().Sub(claims.AcceptedAt) > dynamo.RequestTTL {
-			// Its record, if it ever had one, has expired.
-			return events.APIGatewayProxyResponse{}, notFound
+	if !recorded && h.now().Sub(claims.AcceptedAt) > dynamo.RequestTTL {
+		// Its record, if it ever had one, has expired.
+		return events.APIGatewayProxyResponse{}, notFound
+	}
+	applied := ""
+	if !recorded && wait > 0 {
+		applied = apigw.PreferenceApplied(wait)
+		until := time.Now().Add(time.Duration(wait) * time.Second)
+		if deadline, ok := ctx.Deadline(); ok && deadline.Add(-waitReserve).Before(until) {
+			until = deadline.Add(-waitReserve)
 		}
-		return apigw.JSON(http.StatusOK, body), nil
+		err = trace.Capture(ctx, "await-request", func(ctx context.Context) (err error) {
+			r, recorded, err = users.Await(ctx, h.users, id, until)
+			return err
+		}, "request_id", id)
+		if err != nil && !recorded {
+			// Still pending, as far as can be told: the status says so.
+			h.log.WarnContext(ctx, "await request", "request_id", id, "err", err)
+		}
+	}
+	if !recorded {
+		resp := apigw.JSON(http.StatusOK, body)
+		resp.Headers["Retry-After"] = pendingRetryAfter
+		if applied != "" {
+			resp.Headers["Preference-Applied"] = applied
+		}
+		return resp, nil
 	}
 	body.Status, body.Version = r.Status, r.Version
 	completed := r.CompletedAt
@@ -308,5 +340,9 @@ func (h *handler) request(ctx context.Context, caller users.Caller, id string) (
 		p := apigw.ProblemOf(r.Error)
 		body.Error = &p
 	}
-	return apigw.JSON(http.StatusOK, body), nil
+	resp := apigw.JSON(http.StatusOK, body)
+	if applied != "" {
+		resp.Headers["Preference-Applied"] = applied
+	}
+	return resp, nil
 }

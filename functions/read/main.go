@@ -1,5 +1,6 @@
 // Command read answers the API's reads: GET /users (a page, or the original
-// ?userId= form), GET and HEAD /users/{id}, and GET /requests/{requestId}.
+// ?userId= form), GET and HEAD /users/{id}, and GET /requests/{requestId}
+// (with Retry-After while pending, and Prefer: wait=N to wait for it).
 package main
 
 import (

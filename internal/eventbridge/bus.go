@@ -26,6 +26,7 @@ type Event struct {
 	Region     string          `json:"region"`
 	Resources  []string        `json:"resources"`
 	Detail     json.RawMessage `json:"detail"`
+	ReplayName string          `json:"replay-name,omitempty"` // the replay that sent it again from an archive (EventBridge's replay-name); empty as put
 	Bus        string          `json:"-"`
 	Rules      []string        `json:"-"` // the template's rules that matched it
 	Trace      string          `json:"-"`
@@ -33,13 +34,16 @@ type Event struct {
 }
 
 // Bus is the local EventBridge: it speaks the AWS JSON 1.1 protocol of
-// PutEvents, which the SDK's client sends, keeps every event, and notes which
-// of the template's rules each one matched.
+// PutEvents, which the SDK's client sends, keeps every event, notes which
+// of the template's rules each one matched, and archives those its archives
+// take, for Replay.
 type Bus struct {
-	mu     sync.Mutex
-	events []Event
-	rules  []Rule
-	subs   map[chan Event]bool
+	mu       sync.Mutex
+	events   []Event
+	rules    []Rule
+	archives []*archive
+	subs     map[chan Event]bool
+	now      func() time.Time
 }
 
 // Rule is an EventBridge rule of the template: a bus, a pattern, targets.
@@ -50,9 +54,13 @@ type Rule struct {
 	Targets []string
 }
 
-// NewBus returns an empty bus with the template's rules.
-func NewBus(rules []Rule) *Bus {
-	return &Bus{rules: rules, subs: map[chan Event]bool{}}
+// NewBus returns an empty bus with the template's rules and archives.
+func NewBus(rules []Rule, archives ...Archive) *Bus {
+	b := &Bus{rules: rules, subs: map[chan Event]bool{}, now: time.Now}
+	for _, a := range archives {
+		b.archives = append(b.archives, &archive{Archive: a})
+	}
+	return b
 }
 
 // Events returns a copy of every event accepted so far.
@@ -117,7 +125,7 @@ func (b *Bus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if res.ErrorCode != "" {
 			out.FailedEntryCount++
 		} else {
-			b.publish(ev)
+			b.publish(ev, true)
 		}
 		out.Entries = append(out.Entries, res)
 	}
@@ -136,27 +144,41 @@ func (b *Bus) accept(e putEntry) (putResult, Event) {
 	if bus == "" {
 		bus = "default"
 	}
+	now := b.now()
 	ev := Event{Version: "0", ID: uuid.NewString(), DetailType: e.DetailType, Source: e.Source, Account: stack.Account,
-		Time: time.Now().UTC().Truncate(time.Second), Region: stack.Region, Resources: e.Resources, Detail: json.RawMessage(e.Detail),
-		Bus: bus, Trace: e.TraceHeader, Received: time.Now()}
+		Time: now.UTC().Truncate(time.Second), Region: stack.Region, Resources: e.Resources, Detail: json.RawMessage(e.Detail),
+		Bus: bus, Trace: e.TraceHeader, Received: now}
 	if ev.Resources == nil {
 		ev.Resources = []string{}
 	}
 	if e.Time != nil {
 		ev.Time = time.Unix(int64(*e.Time), 0).UTC()
 	}
-	for _, rule := range b.rules {
-		if rule.Bus == bus && matches(rule.Pattern, ev) {
-			ev.Rules = append(ev.Rules, rule.Name)
-		}
-	}
+	ev.Rules = b.matchingRules(ev)
 	return putResult{EventID: ev.ID}, ev
 }
 
-func (b *Bus) publish(ev Event) {
+// matchingRules returns the names of the rules of ev's bus that ev matches.
+func (b *Bus) matchingRules(ev Event) []string {
+	var names []string
+	for _, rule := range b.rules {
+		if rule.Bus == ev.Bus && matches(rule.Pattern, ev) {
+			names = append(names, rule.Name)
+		}
+	}
+	return names
+}
+
+// publish keeps ev, archives it in the archives that take it (unless
+// toArchive is false: a replayed event is not archived again) and tells the
+// subscribers.
+func (b *Bus) publish(ev Event, toArchive bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.events = append(b.events, ev)
+	if toArchive {
+		b.archive(ev)
+	}
 	for ch := range b.subs {
 		select {
 		case ch <- ev:

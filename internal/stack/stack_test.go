@@ -8,6 +8,7 @@ import (
 
 	cfnsqs "github.com/awslabs/goformation/v7/cloudformation/sqs"
 
+	"github.com/usersapi/usersapi/shared/apigw"
 	"github.com/usersapi/usersapi/shared/idempotency"
 )
 
@@ -41,7 +42,7 @@ func TestLoadTemplate(t *testing.T) {
 	if w.Environment["USERS_TABLE"] != "UsersTable" || w.Environment["REQUESTS_TABLE"] != "RequestsTable" || w.Environment["STAGE"] != "dev" {
 		t.Errorf("worker env %v (Globals merged?)", w.Environment)
 	}
-	if w.Timeout != 30 || fns["ReadFunction"].Timeout != 10 || w.Handler != "bootstrap" {
+	if w.Timeout != 30 || fns["ReadFunction"].Timeout != 15 || w.Handler != "bootstrap" {
 		t.Errorf("timeouts %d, %d; handler %q", w.Timeout, fns["ReadFunction"].Timeout, w.Handler)
 	}
 	if ev := w.Events["WriteQueue"]; ev.Type != "SQS" || ev.Properties["Queue"] != s.Resources["WriteQueue"].Attr["Arn"] {
@@ -103,6 +104,28 @@ func TestConditions(t *testing.T) {
 		}
 		if !slices.Contains(s.IDs("AWS::ApiGateway::UsagePlan"), "BasicUsagePlan") {
 			t.Errorf("stage %s: an unconditional resource (BasicUsagePlan) is missing", stage)
+		}
+	}
+}
+
+// The functions that honour Prefer: wait outlast its longest wait, with time
+// for the work before it and the answer after; and the API's integration
+// timeout (29 s, api/openapi.yaml; api's TestWaitFitsTheIntegration) outlasts
+// them, so the gateway never answers 504 for a function still within its time.
+func TestTimeoutsHoldPreferWait(t *testing.T) {
+	s, err := Load("../../template.yaml", map[string]any{"Stage": "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns, err := s.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const integration = 29 * time.Second
+	least := time.Duration(apigw.MaxWaitSeconds+3) * time.Second
+	for _, id := range []string{"IngestFunction", "ReadFunction"} {
+		if timeout := time.Duration(fns[id].Timeout) * time.Second; timeout < least || timeout >= integration {
+			t.Errorf("%s's timeout %s: want at least %s (the longest Prefer: wait and reserves), under the integration's %s", id, timeout, least, integration)
 		}
 	}
 }

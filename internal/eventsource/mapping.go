@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
@@ -29,6 +30,10 @@ type Env struct {
 	Streams    *dynamodbstreams.Client
 	Log        *slog.Logger
 	RetryDelay time.Duration
+	// StateDir is where the stream mappings keep their place in each shard
+	// between runs, as Lambda's mappings do; "" keeps it in memory, and a new
+	// run starts from the mapping's StartingPosition.
+	StateDir string
 }
 
 // Poller runs one event source mapping until its context ends.
@@ -92,7 +97,11 @@ func New(s *stack.Stack, fnID, name string, ev stack.Event, fn Function, env Env
 				m.Filters = append(m.Filters, pat)
 			}
 		}
-		return &streamPoller{m: m, streams: env.Streams, sqs: env.SQS, fn: fn, log: env.Log}, nil
+		sp := &streamPoller{m: m, streams: env.Streams, sqs: env.SQS, fn: fn, log: env.Log}
+		if env.StateDir != "" {
+			sp.state = filepath.Join(env.StateDir, fnID+"-"+name+".json")
+		}
+		return sp, nil
 	}
 	return nil, nil
 }

@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -48,11 +51,14 @@ type streamPoller struct {
 	log     *slog.Logger
 	mu      sync.Mutex
 	shards  map[string]bool
+	state   string            // the file that keeps done (across runs); "": none
+	done    map[string]string // by shard, the last record done: delivered, sent to the on-failure destination or filtered out
 }
 
 // Run reads the stream until ctx ends.
 func (p *streamPoller) Run(ctx context.Context) {
 	p.shards = map[string]bool{}
+	p.done = p.loadDone()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for ctx.Err() == nil {
@@ -90,10 +96,23 @@ func sleep(ctx context.Context, d time.Duration) {
 
 // shard reads one shard to its end.
 func (p *streamPoller) shard(ctx context.Context, shardID string) {
-	it, err := p.streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
+	in := &dynamodbstreams.GetShardIteratorInput{
 		StreamArn: aws.String(p.m.StreamARN), ShardId: aws.String(shardID),
 		ShardIteratorType: st.ShardIteratorType(p.m.StartingPosition),
-	})
+	}
+	p.mu.Lock()
+	lastDone := p.done[shardID]
+	p.mu.Unlock()
+	var it *dynamodbstreams.GetShardIteratorOutput
+	var err error
+	if lastDone != "" { // a run before this one stopped here
+		resume := *in
+		resume.ShardIteratorType, resume.SequenceNumber = st.ShardIteratorTypeAfterSequenceNumber, aws.String(lastDone)
+		it, err = p.streams.GetShardIterator(ctx, &resume)
+	}
+	if it == nil || err != nil { // none kept, or trimmed since
+		it, err = p.streams.GetShardIterator(ctx, in)
+	}
 	if err != nil {
 		p.log.Warn("shard iterator", "shard", shardID, "err", err)
 		return
@@ -139,6 +158,9 @@ func (p *streamPoller) shard(ctx context.Context, shardID string) {
 			if len(pending) > 0 && firstSeen.IsZero() {
 				firstSeen = time.Now()
 			}
+			if len(pending) == 0 && len(out.Records) > 0 {
+				p.markDone(shardID, lastSeq) // filtered out
+			}
 			if len(out.Records) == 0 && len(pending) == 0 {
 				sleep(ctx, 250*time.Millisecond) // Lambda polls a shard four times a second
 				continue
@@ -153,6 +175,10 @@ func (p *streamPoller) shard(ctx context.Context, shardID string) {
 		}
 		n := min(len(pending), p.m.BatchSize)
 		p.deliver(ctx, shardID, pending[:n], 0)
+		if ctx.Err() != nil {
+			return // not done: the next run delivers it again
+		}
+		p.markDone(shardID, aws.ToString(pending[n-1].Dynamodb.SequenceNumber))
 		pending, firstSeen = pending[n:], time.Time{}
 		if len(pending) > 0 {
 			firstSeen = time.Now()
@@ -382,4 +408,43 @@ func streamUpstream(recs []lambdaStreamRecord) string {
 
 func functionARN(name string) string {
 	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", stack.Region, stack.Account, name)
+}
+
+// loadDone reads the place kept in each shard by a run before this one.
+func (p *streamPoller) loadDone() map[string]string {
+	done := map[string]string{}
+	if p.state == "" {
+		return done
+	}
+	b, err := os.ReadFile(p.state)
+	if err == nil {
+		err = json.Unmarshal(b, &done)
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		p.log.Warn("stream mapping: place kept from the last run unreadable; starting at its StartingPosition", "file", p.state, "err", err)
+	}
+	return done
+}
+
+// markDone notes seq as the last record of shardID done, and keeps it for
+// the next run when the mapping has a state file.
+func (p *streamPoller) markDone(shardID, seq string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done[shardID] = seq
+	if p.state == "" {
+		return
+	}
+	b, _ := json.Marshal(p.done)
+	tmp := p.state + ".tmp"
+	err := os.MkdirAll(filepath.Dir(p.state), 0o755)
+	if err == nil {
+		err = os.WriteFile(tmp, b, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, p.state)
+	}
+	if err != nil {
+		p.log.Warn("stream mapping: keeping its place", "file", p.state, "err", err)
+	}
 }

@@ -293,7 +293,8 @@ func (c *Cloud) startMappings(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	env := eventsource.Env{SQS: c.SQS, Streams: c.streams, Log: c.log, RetryDelay: c.opt.RetryDelay}
+	env := eventsource.Env{SQS: c.SQS, Streams: c.streams, Log: c.log, RetryDelay: c.opt.RetryDelay,
+		StateDir: sub(c.opt.DataDir, "eventsource")}
 	for id, fn := range fns {
 		for name, ev := range fn.Events {
 			p, err := eventsource.New(c.Stack, id, name, ev, c.XRay.Traced(c.Pools[id]), env)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/usersapi/usersapi/api"
+	"github.com/usersapi/usersapi/internal/eventschema"
 	"github.com/usersapi/usersapi/shared/bus"
 	"github.com/usersapi/usersapi/shared/users"
 )
@@ -26,20 +26,15 @@ import (
 var detailTypes = []users.ChangeType{users.Created, users.Updated, users.Deleted}
 
 // payloads returns each message's payload schema of api/asyncapi.yaml with
-// every $ref inlined (those into openapi.yaml included), as JSON values.
+// every $ref inlined (those into openapi.yaml included), as JSON values; each
+// is in OpenAPI 3.0's dialect (the dialect of openapi.yaml and of the registry).
 func payloads(t *testing.T) map[string]any {
 	t.Helper()
-	docs := map[string]any{"": parseYAML(t, api.AsyncAPI), "./openapi.yaml": parseYAML(t, api.OpenAPI)}
-	msgs := docs[""].(map[string]any)["components"].(map[string]any)["messages"].(map[string]any)
-	out := map[string]any{}
-	for name, m := range msgs {
-		p := m.(map[string]any)["payload"].(map[string]any)
-		if f := p["schemaFormat"]; f != "application/vnd.oai.openapi;version=3.0.0" {
-			t.Errorf("%s: schemaFormat %v, want OpenAPI 3.0's (the dialect of openapi.yaml and of the registry)", name, f)
-		}
-		out[name] = jsonValue(t, inline(t, p["schema"], "", docs))
+	p, err := eventschema.Payloads(api.AsyncAPI, api.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return p
 }
 
 func parseYAML(t *testing.T, b []byte) any {
@@ -65,60 +60,23 @@ func jsonValue(t *testing.T, v any) any {
 	return out
 }
 
-// inline returns v with every {"$ref": "file#/pointer"} replaced by what it
-// points at, in doc (a key of docs; "" is the AsyncAPI document), recursively.
+// inline is eventschema.Inline, failing the test on an error.
 func inline(t *testing.T, v any, doc string, docs map[string]any) any {
 	t.Helper()
-	switch v := v.(type) {
-	case map[string]any:
-		if ref, ok := v["$ref"].(string); ok {
-			if len(v) != 1 {
-				t.Fatalf("$ref %s has siblings, which OpenAPI 3.0 ignores", ref)
-			}
-			file, pointer, _ := strings.Cut(ref, "#")
-			if file == "" {
-				file = doc
-			}
-			target, ok := docs[file]
-			if !ok {
-				t.Fatalf("$ref %s: no document %q", ref, file)
-			}
-			for _, part := range strings.Split(strings.TrimPrefix(pointer, "/"), "/") {
-				part = strings.NewReplacer("~1", "/", "~0", "~").Replace(part)
-				m, ok := target.(map[string]any)
-				if !ok || m[part] == nil {
-					t.Fatalf("$ref %s: nothing at %s", ref, part)
-				}
-				target = m[part]
-			}
-			return inline(t, target, file, docs)
-		}
-		out := map[string]any{}
-		for k, e := range v {
-			out[k] = inline(t, e, doc, docs)
-		}
-		return out
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = inline(t, e, doc, docs)
-		}
-		return out
+	out, err := eventschema.Inline(v, doc, docs)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return v
+	return out
 }
 
 func compile(t *testing.T, v any) *openapi3.Schema {
 	t.Helper()
-	b, err := json.Marshal(v)
+	s, err := eventschema.Compile(v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s openapi3.Schema
-	if err := json.Unmarshal(b, &s); err != nil {
-		t.Fatal(err)
-	}
-	return &s
+	return s
 }
 
 // recorder is an EventBridge client that keeps what it is asked to put.
@@ -181,9 +139,24 @@ func TestPublishedEventsMatchTheContract(t *testing.T) {
 	if len(schemas) != len(detailTypes) {
 		t.Errorf("api/asyncapi.yaml has %d messages, the stream publishes %d detail-types", len(schemas), len(detailTypes))
 	}
+	// Check, which the local events page marks events with, agrees.
+	contract, err := eventschema.New(api.AsyncAPI, api.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(ev map[string]any) error {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return contract.Check(b)
+	}
 	events := published(t)
 	for _, ev := range events {
 		dt := ev["detail-type"].(string)
+		if err := check(ev); err != nil {
+			t.Errorf("Check: %v", err)
+		}
 		for name, s := range schemas {
 			err := s.VisitJSON(ev)
 			if name == dt && err != nil {
@@ -215,6 +188,9 @@ func TestPublishedEventsMatchTheContract(t *testing.T) {
 		b.breaks(ev, ev["detail"].(map[string]any))
 		if err := schemas[ev["detail-type"].(string)].VisitJSON(ev); err == nil {
 			t.Errorf("%s validates", b.name)
+		}
+		if check(ev) == nil {
+			t.Errorf("%s passes Check", b.name)
 		}
 	}
 }

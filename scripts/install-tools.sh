@@ -11,6 +11,8 @@
 #   .tools/checkov/    checkov (make lint), PyPI, tools/checkov-requirements.txt +
 #                      checkov-constraints.txt: a virtualenv of its own, since checkov pins
 #                      a boto3 that SAM CLI cannot share
+#   .tools/bin/dlv     Delve, for `make run ARGS="--debug ReadFunction"`: built from source at
+#                      the version tools/delve/go.mod pins (a Go tool module of its own)
 #   .tools/stamps/     one file per step: the hash of its manifests when it last succeeded
 #
 # Idempotent: a step whose manifests have not changed since its stamp is skipped, so a
@@ -182,6 +184,19 @@ else
 	v="checkov $("$TOOLS/checkov/bin/checkov" --version) in .tools/checkov"
 	stamp checkov "$h" "$v"
 	versions checkov '' checkov
+fi
+
+# --- Delve (make run --debug), from the Go module proxy at the version tools/delve/go.mod
+# pins: a Go tool module of its own, so its dependencies stay out of the project's go.mod. ---
+h=$(hash "$MANIFESTS/delve/go.mod" "$MANIFESTS/delve/go.sum" <(go version) <(echo delve-v1))
+if fresh delve "$h" "$TOOLS/bin/dlv"; then
+	versions delve ' (up to date)' dlv
+else
+	need go golang
+	run delve bash -c "cd '$MANIFESTS/delve' && GOFLAGS=-mod=readonly go build -o '$TOOLS/bin/dlv' github.com/go-delve/delve/cmd/dlv"
+	v="dlv $("$TOOLS/bin/dlv" version | sed -n 's/^Version: //p') in .tools/bin"
+	stamp delve "$h" "$v"
+	versions delve '' dlv
 fi
 
 # --- golangci-lint, only when asked for (make lint): a Go tool module of its own, so its

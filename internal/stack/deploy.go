@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -99,7 +100,7 @@ func (s *Stack) createTable(ctx context.Context, db *dynamodb.Client, id string,
 			return fmt.Errorf("describe table %s: %w", id, err)
 		}
 		s.Resources[id].Attr["StreamArn"] = aws.ToString(d.Table.LatestStreamArn)
-		return nil
+		return addIndexes(ctx, db, in, d.Table)
 	case err != nil:
 		return fmt.Errorf("create table %s: %w", id, err)
 	}
@@ -170,6 +171,30 @@ func (s *Stack) decodeResource(id string, v any) error {
 func (s *Stack) decodeJSON(id string, b []byte, v any) error {
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("resource %s: %w", id, err)
+	}
+	return nil
+}
+
+// addIndexes creates on an existing table (a --data directory kept from an
+// earlier run) the global secondary indexes that the template has added since,
+// as a stack update does, one at a time (DynamoDB takes one index creation per
+// UpdateTable).
+func addIndexes(ctx context.Context, db *dynamodb.Client, want *dynamodb.CreateTableInput, have *ddbtypes.TableDescription) error {
+	for _, g := range want.GlobalSecondaryIndexes {
+		if slices.ContainsFunc(have.GlobalSecondaryIndexes, func(h ddbtypes.GlobalSecondaryIndexDescription) bool {
+			return aws.ToString(h.IndexName) == aws.ToString(g.IndexName)
+		}) {
+			continue
+		}
+		_, err := db.UpdateTable(ctx, &dynamodb.UpdateTableInput{
+			TableName:            want.TableName,
+			AttributeDefinitions: want.AttributeDefinitions,
+			GlobalSecondaryIndexUpdates: []ddbtypes.GlobalSecondaryIndexUpdate{{Create: &ddbtypes.CreateGlobalSecondaryIndexAction{
+				IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection}}},
+		})
+		if err != nil {
+			return fmt.Errorf("add index %s to table %s: %w", aws.ToString(g.IndexName), aws.ToString(want.TableName), err)
+		}
 	}
 	return nil
 }

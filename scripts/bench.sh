@@ -9,7 +9,7 @@
 #   3. init                    internal/benchdata     BenchmarkInit: cold starts under internal/runtimeapi
 #   4. worker throughput       shared/dynamo          BenchmarkApply against DynamoDB Local
 #   4b. list page, list shards shared/dynamo          BenchmarkList: 10,000 users, default ListShards against 1
-#   5. end to end              internal/localcloud    BenchmarkStart, GetUser, Write, WriteConcurrent
+#   5. end to end              internal/localcloud    BenchmarkStart, GetUser, Write, WriteWait, WriteConcurrent
 #   6. reload on save          internal/localcloud    BenchmarkReload: save → new read binary answering, 10 saves
 #
 # Raw `go test` output goes to bin/bench/ (git-ignored). Exits non-zero when a benchmark
@@ -45,7 +45,7 @@ run init -bench '^BenchmarkInit$' -benchtime 200x ./internal/benchdata/
 run apply -bench '^BenchmarkApply$' -benchtime 40x ./shared/dynamo/
 run list -bench '^BenchmarkList$' -benchtime 100x ./shared/dynamo/
 run start -bench '^BenchmarkStart$' -benchtime 3x ./internal/localcloud/
-run e2e -bench '^Benchmark(GetUser|Write|WriteConcurrent)$' -benchtime 100x ./internal/localcloud/
+run e2e -bench '^Benchmark(GetUser|Write|WriteWait|WriteConcurrent)$' -benchtime 100x ./internal/localcloud/
 run reload -bench '^BenchmarkReload$' -benchtime 10x ./internal/localcloud/
 
 # metric FILE BENCHMARK UNIT: the value reported with UNIT on BENCHMARK's line, or "".
@@ -140,6 +140,11 @@ for step in 202:20 succeeded:300 event:500; do
 	row "POST /users → $name, 1 client" "p50 $(fmt "$p50") ms, p99 $(fmt "$(metric "$f" BenchmarkWrite "$name-p99-ms")") ms" \
 		"" "" "p50 ≤ $goal ms" "$(check "$p50" '<=' "$goal")"
 done
+p50=$(metric "$f" BenchmarkWriteWait 201-p50-ms)
+row "POST /users with Prefer: wait=10 → 201 with the user, 1 client" \
+	"p50 $(fmt "$p50") ms, p99 $(fmt "$(metric "$f" BenchmarkWriteWait 201-p99-ms)") ms" \
+	"→ 202: p50 $(fmt "$(metric "$f" BenchmarkWrite 202-p50-ms)") ms; → succeeded, polled: p50 $(fmt "$(metric "$f" BenchmarkWrite succeeded-p50-ms)") ms" \
+	"$(fmt "$(ratio "$p50" "$(metric "$f" BenchmarkWrite succeeded-p50-ms)" 3)" 2)× succeeded at p50" "p50 ≤ 300 ms" "$(check "$p50" '<=' 300)"
 for name in 202 succeeded event; do
 	p50=$(metric "$f" BenchmarkWriteConcurrent "$name-p50-ms")
 	row "POST /users → $name, 8 clients" \

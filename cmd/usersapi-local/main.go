@@ -1,7 +1,7 @@
 // Command usersapi-local runs the usersapi pipeline on this machine, with no
 // AWS account and no Docker: `make run` calls `usersapi-local run`.
 //
-//	usersapi-local run [--addr 127.0.0.1:3000] [--data DIR] [--stage dev] [--no-watch]
+//	usersapi-local run [--addr 127.0.0.1:3000] [--data DIR] [--stage dev] [--no-watch] [--debug ReadFunction [--debug-addr 127.0.0.1:2345]]
 //	usersapi-local invoke <LogicalId> -e events/<file>.json
 //	usersapi-local token [--sub alice] [--scope "users.read users.write"]
 //	usersapi-local seed --users N [--addr 127.0.0.1:3000]
@@ -25,6 +25,7 @@ const usage = `usersapi-local runs the users API locally, from template.yaml, wi
 
 Usage:
   usersapi-local run [--addr ADDR] [--data DIR] [--stage STAGE] [--no-watch]   the whole pipeline (make run)
+                    [--debug LogicalId [--debug-addr 127.0.0.1:2345]]   one function under Delve, to attach a debugger
   usersapi-local invoke <LogicalId> -e FILE                     run one function once, like sam local invoke
   usersapi-local dlq list|redrive [--addr ADDR]                 the dead-letter queues of a running make run
   usersapi-local token [--sub S] [--scope "users.read users.write"]   a development JWT the local authorizer accepts
@@ -74,6 +75,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	data := fs.String("data", "", "keep the emulators' data in this directory (default: in memory)")
 	stage := fs.String("stage", "dev", "the stage: the template's Stage parameter and the API's base path")
 	noWatch := fs.Bool("no-watch", false, "do not rebuild and reload a function when its Go sources change")
+	debug := fs.String("debug", "", "run this function (a logical id: ReadFunction) under Delve, without optimisations or a timeout")
+	debugAddr := fs.String("debug-addr", "127.0.0.1:2345", "where Delve listens for a debugger (--debug)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,7 +84,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	start := time.Now()
-	c, err := localcloud.Start(ctx, localcloud.Options{Addr: *addr, DataDir: *data, Stage: *stage, Log: os.Stderr})
+	c, err := localcloud.Start(ctx, localcloud.Options{Addr: *addr, DataDir: *data, Stage: *stage, Log: os.Stderr,
+		Debug: *debug, DebugAddr: *debugAddr})
 	if err != nil {
 		return err
 	}
@@ -109,6 +113,13 @@ usersapi is ready (in %.1fs).
 
 Ctrl-C stops everything.
 `, time.Since(start).Seconds(), c.URL, c.URL, base, base, base, base, devKey(c), base, len(c.Pools), watching)
+	if d := c.Debug; d != nil {
+		fmt.Fprintf(out, `
+  debug       %s runs under Delve (no optimisations, no timeout): attach to %s
+              (dlv connect %s, or VS Code's launch.json:)
+%s
+`, d.Function, d.Addr, d.Addr, d.LaunchJSON())
+	}
 	<-ctx.Done()
 	fmt.Fprintln(out, "\nstopping…")
 	return nil

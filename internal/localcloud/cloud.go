@@ -62,6 +62,11 @@ type Options struct {
 	NoMappings bool
 	// DynamoDBEndpoint and SQSEndpoint use running emulators instead of starting them.
 	DynamoDBEndpoint, SQSEndpoint string
+	// Debug names a function (ReadFunction) to build without optimisations
+	// and run under Delve's headless server at DebugAddr (default
+	// 127.0.0.1:2345; port 0: a free one), with no timeout. Delve is the dlv
+	// to run; default: .tools/bin/dlv, then PATH.
+	Debug, DebugAddr, Delve string
 }
 
 // Cloud is a running local cloud.
@@ -78,6 +83,7 @@ type Cloud struct {
 	APIKeys  []*apigateway.APIKey // the template's API keys, with their local values
 	XRay     *xray.Daemon         // the X-Ray daemon: the functions' subsegments, the services' segments
 	Metrics  *cloudwatch.Metrics  // the functions' embedded-format metrics, as CloudWatch would extract them
+	Debug    *Debug               // the function run under Delve (Options.Debug); nil: none
 
 	opt       Options
 	log       *slog.Logger
@@ -271,14 +277,26 @@ func (c *Cloud) startFunctions() error {
 			timeout = t
 		}
 		binary := filepath.Join(c.opt.BinDir, binaryDir(id), "bootstrap")
-		c.Pools[id] = runtimeapi.NewPool(runtimeapi.Function{
+		rf := runtimeapi.Function{
 			Name: id, Binary: binary, Env: env,
 			Timeout: timeout, MemoryMB: fn.MemorySize, Concurrency: concurrency,
 			Log: c.Metrics.Tee(c.opt.Log), Region: stack.Region, Account: stack.Account,
-		})
+		}
+		if id == c.opt.Debug {
+			if err := c.startDebug(id, &rf); err != nil {
+				return err
+			}
+		}
+		c.Pools[id] = runtimeapi.NewPool(rf)
 		if _, err := os.Stat(binary); err != nil {
 			return fmt.Errorf("%s has no binary at %s/%s/bootstrap: run `make build`", id, c.opt.BinDir, binaryDir(id))
 		}
+	}
+	if c.opt.Debug != "" && c.Debug == nil {
+		return fmt.Errorf("--debug %s: no such function in template.yaml", c.opt.Debug)
+	}
+	if c.Debug != nil { // Delve listens from now on, before any request
+		return c.Pools[c.Debug.Function].Warm()
 	}
 	return nil
 }
@@ -426,6 +444,9 @@ func (c *Cloud) Close() {
 	}
 	if c.XRay != nil {
 		_ = c.XRay.Close()
+	}
+	if c.Debug != nil {
+		_ = os.RemoveAll(c.Debug.dir)
 	}
 }
 

@@ -58,10 +58,14 @@ func (c *Cloud) Watch(ctx context.Context, out io.Writer) error {
 		Reloaded: c.reloads.record,
 	}
 	for id, p := range c.Pools {
-		w.Functions = append(w.Functions, reload.Function{
+		f := reload.Function{
 			Name: id, Dir: filepath.Join("functions", binaryDir(id)),
 			Binary: filepath.Join(c.opt.BinDir, binaryDir(id), "bootstrap"), Pool: p,
-		})
+		}
+		if c.Debug != nil && c.Debug.Function == id { // rebuilt as it was built, for Delve
+			f.Binary, f.Flags = c.Debug.Binary, DebugFlags
+		}
+		w.Functions = append(w.Functions, f)
 	}
 	return w.Start(ctx)
 }

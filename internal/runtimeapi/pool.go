@@ -32,6 +32,14 @@ type Function struct {
 	Log         io.Writer // where the function's output and the REPORT lines go
 	Region      string
 	Account     string
+	// Debugger, when set, is the command that runs the binary: the binary's
+	// path is appended to it (Delve: dlv exec --headless ... --continue). It
+	// gets the function's environment and passes it on. Stopping an instance
+	// interrupts it first, so that it can end the process it runs.
+	Debugger []string
+	// NoTimeout lets an invocation run as long as it takes, as a function
+	// held at a breakpoint needs; its deadline is a day away.
+	NoTimeout bool
 }
 
 // Result is the outcome of one invocation.
@@ -257,6 +265,30 @@ func (p *Pool) Reload() error {
 	return nil
 }
 
+// Warm starts an instance now, unless one is idle, so that the next
+// invocation finds it warm (and a debugger can attach to it before any).
+func (p *Pool) Warm() error {
+	p.mu.Lock()
+	if p.done || len(p.idle) > 0 {
+		p.mu.Unlock()
+		return nil
+	}
+	p.mu.Unlock()
+	inst, err := p.start()
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done || inst.gen != p.gen {
+		inst.stop()
+		return nil
+	}
+	p.all[inst] = true
+	p.idle = append(p.idle, inst)
+	return nil
+}
+
 // Close stops every instance.
 func (p *Pool) Close() {
 	p.mu.Lock()
@@ -330,6 +362,9 @@ func (p *Pool) start() (*instance, error) {
 
 	fn := p.fn
 	cmd := exec.Command(fn.Binary)
+	if len(fn.Debugger) > 0 {
+		cmd = exec.Command(fn.Debugger[0], append(fn.Debugger[1:], fn.Binary)...)
+	}
 	cmd.Env = append(os.Environ()[:0:0], "PATH="+os.Getenv("PATH"), "HOME="+os.Getenv("HOME"), "TZ=:UTC")
 	for k, v := range fn.Env {
 		cmd.Env = append(cmd.Env, k+"="+v)
@@ -389,10 +424,19 @@ func (p *Pool) start() (*instance, error) {
 			msg = fmt.Sprintf("Runtime exited with error: %v", inst.exitError())
 		}
 		return nil, fmt.Errorf("runtimeapi: %s failed to start: %s", fn.Name, msg)
-	case <-time.After(10 * time.Second):
+	case <-time.After(initLimit(fn)):
 		inst.stop()
-		return nil, fmt.Errorf("runtimeapi: %s did not call /next within 10s of starting", fn.Name)
+		return nil, fmt.Errorf("runtimeapi: %s did not call /next within %s of starting", fn.Name, initLimit(fn))
 	}
+}
+
+// initLimit is how long a new instance has to call /next: 10 s, or a minute
+// under a debugger, which reads the binary's debugging information first.
+func initLimit(fn Function) time.Duration {
+	if len(fn.Debugger) > 0 {
+		return time.Minute
+	}
+	return 10 * time.Second
 }
 
 func dirOf(path string) string {
@@ -419,6 +463,15 @@ func (inst *instance) exitError() error {
 
 // stop kills the process group and closes the endpoint.
 func (inst *instance) stop() {
+	if inst.cmd.Process != nil && len(inst.pool.fn.Debugger) > 0 {
+		// A debugger ends the process it started when interrupted; killed,
+		// it would leave it behind (Delve starts it in a group of its own).
+		_ = inst.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-inst.exited:
+		case <-time.After(5 * time.Second):
+		}
+	}
 	if inst.cmd.Process != nil {
 		_ = syscall.Kill(-inst.cmd.Process.Pid, syscall.SIGKILL)
 	}
@@ -449,16 +502,24 @@ func (inst *instance) maxMemoryMB() int {
 
 func (inst *instance) invoke(payload []byte, trace string) Result {
 	fn := inst.pool.fn
-	inv := &invocation{id: uuid.NewString(), payload: payload, trace: trace, deadline: time.Now().Add(fn.Timeout), result: make(chan Result, 1)}
+	timeout := fn.Timeout
+	if fn.NoTimeout {
+		timeout = 24 * time.Hour
+	}
+	inv := &invocation{id: uuid.NewString(), payload: payload, trace: trace, deadline: time.Now().Add(timeout), result: make(chan Result, 1)}
 	fmt.Fprintf(fn.Log, "START RequestId: %s Version: $LATEST\n", inv.id)
 	start := time.Now()
-	timer := time.NewTimer(fn.Timeout)
+	timer := time.NewTimer(timeout)
 	defer timer.Stop()
+	expired := timer.C
+	if fn.NoTimeout {
+		expired = nil // never
+	}
 	select {
 	case inst.next <- inv:
 	case <-inst.exited:
 		return inst.failed(inv, start, "Runtime.ExitError", fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %v", inv.id, inst.exitError()))
-	case <-timer.C:
+	case <-expired:
 		inst.stop()
 		return inst.timedOut(inv, start)
 	}
@@ -469,7 +530,7 @@ func (inst *instance) invoke(payload []byte, trace string) Result {
 		return r
 	case <-inst.exited:
 		return inst.failed(inv, start, "Runtime.ExitError", fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %v", inv.id, inst.exitError()))
-	case <-timer.C:
+	case <-expired:
 		inst.peakMB = inst.maxMemoryMB()
 		inst.stop()
 		return inst.timedOut(inv, start)

@@ -31,10 +31,14 @@ type Debug struct {
 func (d *Debug) LaunchJSON() string {
 	host, port, _ := net.SplitHostPort(d.Addr)
 	n, _ := strconv.Atoi(port)
-	b, _ := json.MarshalIndent(map[string]any{
-		"name": "Attach to " + d.Function + " (make run --debug)", "type": "go", "request": "attach",
-		"mode": "remote", "host": host, "port": n,
-	}, "", "  ")
+	b, _ := json.MarshalIndent(struct {
+		Name    string `json:"name"`
+		Type    string `json:"type"`
+		Request string `json:"request"`
+		Mode    string `json:"mode"`
+		Host    string `json:"host"`
+		Port    int    `json:"port"`
+	}{"Attach to " + d.Function + " (make run --debug)", "go", "attach", "remote", host, n}, "", "  ")
 	return string(b)
 }
 

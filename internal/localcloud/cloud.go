@@ -210,13 +210,17 @@ func (c *Cloud) deployStack(ctx context.Context) (err error) {
 	return c.Stack.Deploy(ctx, c.DynamoDB, c.SQS)
 }
 
-// startBus serves EventBridge's PutEvents with the template's rules.
+// startBus serves EventBridge's PutEvents with the template's rules and archives.
 func (c *Cloud) startBus() error {
 	rules, err := eventbridge.Rules(c.Stack)
 	if err != nil {
 		return err
 	}
-	c.Bus = eventbridge.NewBus(rules)
+	archives, err := eventbridge.Archives(c.Stack)
+	if err != nil {
+		return err
+	}
+	c.Bus = eventbridge.NewBus(rules, archives...)
 	addr, err := c.serve("127.0.0.1:0", c.Bus)
 	if err != nil {
 		return err

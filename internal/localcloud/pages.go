@@ -41,9 +41,10 @@ type Pages struct {
 //	GET /_local/xray/map            the service map (JSON)
 //	GET /_local/xray/traces         the traces, newest first (JSON); ?annotation=key=value, repeatable
 //	GET /_local/xray/traces/{id}    one trace with its segments (JSON)
-//	GET /_local/events              every event put so far (JSON)
+//	GET /_local/events              every event put so far (JSON), each not matching the contract marked
 //	GET /_local/events/live         EventBridge's events as they are put
 //	GET /_local/events/stream       the same as Server-Sent Events
+//	POST /_local/events/replay      replay the archived events of a window (JSON, this origin only)
 //	GET /_local/assets/             the pages' scripts and styles
 func (p *Pages) Register(mux *http.ServeMux) {
 	assets, _ := fs.Sub(web, "web/assets")
@@ -56,6 +57,7 @@ func (p *Pages) Register(mux *http.ServeMux) {
 		"GET /_local/events":           http.HandlerFunc(p.serveEvents),
 		"GET /_local/events/live":      page("events"),
 		"GET /_local/events/stream":    http.HandlerFunc(p.serveEventStream),
+		"POST /_local/events/replay":   sameOriginJSON(http.HandlerFunc(p.serveReplay)),
 		"GET /_local/assets/":          http.StripPrefix("/_local/assets/", http.FileServerFS(assets)),
 		"GET /_local/assets/{$}":       http.NotFoundHandler(), // no listing
 	}
@@ -155,18 +157,19 @@ func (p *Pages) serveTrace(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, t)
 }
 
-// serveEvents answers every event put so far, with the bus it was put on and
-// the rules it matched.
+// serveEvents answers every event put so far, with the bus it was put on,
+// the rules it matched and, if it does not match the contract, why.
 func (p *Pages) serveEvents(w http.ResponseWriter, _ *http.Request) {
 	type shown struct {
 		eventbridge.Event
-		Bus   string   `json:"bus"`
-		Rules []string `json:"rules"`
+		Bus            string   `json:"bus"`
+		Rules          []string `json:"rules"`
+		SchemaMismatch string   `json:"schemaMismatch,omitempty"`
 	}
 	var out []shown
 	if p.Bus != nil {
 		for _, e := range p.Bus.Events() {
-			out = append(out, shown{Event: e, Bus: e.Bus, Rules: e.Rules})
+			out = append(out, shown{Event: e, Bus: e.Bus, Rules: e.Rules, SchemaMismatch: schemaMismatch(e)})
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -181,6 +184,9 @@ type streamedEvent struct {
 	Rules   []string `json:"rules"`
 	Trace   string   `json:"trace,omitempty"`
 	TraceID string   `json:"trace_id,omitempty"`
+	// SchemaMismatch says why the event is not its detail-type's message of
+	// api/asyncapi.yaml; empty when it is.
+	SchemaMismatch string `json:"schemaMismatch,omitempty"`
 }
 
 // serveEventStream sends the bus's recent events, then each event as it is
@@ -241,6 +247,7 @@ func writeEvent(w io.Writer, e eventbridge.Event) {
 	if rules == nil {
 		rules = []string{}
 	}
-	b, _ := json.Marshal(streamedEvent{Event: e, Bus: e.Bus, Rules: rules, Trace: e.Trace, TraceID: traceheader.Root(e.Trace)})
+	b, _ := json.Marshal(streamedEvent{Event: e, Bus: e.Bus, Rules: rules, Trace: e.Trace, TraceID: traceheader.Root(e.Trace),
+		SchemaMismatch: schemaMismatch(e)})
 	fmt.Fprintf(w, "id: %s\nevent: put\ndata: %s\n\n", e.ID, b)
 }

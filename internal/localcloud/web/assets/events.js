@@ -1,6 +1,8 @@
 // The live events page: shows each event that the local EventBridge accepts,
-// from the Server-Sent Events of /_local/events/stream, newest first. Data is
-// put in the DOM as text, never as HTML.
+// from the Server-Sent Events of /_local/events/stream, newest first; an
+// event that does not match its detail-type's schema in api/asyncapi.yaml is
+// marked with the reason, a replayed one with its replay's name. Data is put
+// in the DOM as text, never as HTML.
 "use strict";
 
 (function () {
@@ -46,6 +48,8 @@
       el("span", { class: "mono" }, ev.source),
       el("span", { class: "chip" }, "bus " + ev.bus));
     for (const r of ev.rules || []) head.append(el("span", { class: "chip" }, "rule " + r));
+    if (ev["replay-name"]) head.append(el("span", { class: "chip replayed" }, "replay " + ev["replay-name"]));
+    if (ev.schemaMismatch) head.append(el("span", { class: "chip mismatch" }, "schema mismatch"));
     if (ev.trace_id) {
       head.append(el("a", { href: "/_local/xray?trace=" + encodeURIComponent(ev.trace_id), class: "mono" }, "trace " + ev.trace_id));
     }
@@ -53,8 +57,10 @@
     const body = el("details", {},
       el("summary", {}, el("code", { class: "muted" }, compact.length > 140 ? compact.slice(0, 140) + "…" : compact)),
       el("pre", {}, JSON.stringify(ev.detail, null, 2)));
-    const article = el("article", { class: "event" + (fresh ? " new" : ""), title: ev.id }, head, body);
+    const reason = ev.schemaMismatch ? el("p", { class: "reason" }, ev.schemaMismatch) : null;
+    const article = el("article", { class: "event" + (fresh ? " new" : "") + (reason ? " mismatch" : ""), title: ev.id }, head, reason, body);
     article.dataset.type = ev["detail-type"] || "";
+    article.dataset.schema = reason ? "mismatch" : "ok";
     const list = $("#events");
     list.prepend(article);
     while (list.children.length > MAX) list.lastElementChild.remove();

@@ -5,6 +5,7 @@
 //	usersapi-local invoke <LogicalId> -e events/<file>.json
 //	usersapi-local token [--sub alice] [--scope "users.read users.write"]
 //	usersapi-local seed --users N [--addr 127.0.0.1:3000]
+//	usersapi-local events replay --since 10m [--addr 127.0.0.1:3000]
 package main
 
 import (
@@ -28,6 +29,7 @@ Usage:
                     [--debug LogicalId [--debug-addr 127.0.0.1:2345]]   one function under Delve, to attach a debugger
   usersapi-local invoke <LogicalId> -e FILE                     run one function once, like sam local invoke
   usersapi-local dlq list|redrive [--addr ADDR]                 the dead-letter queues of a running make run
+  usersapi-local events replay --since 10m [--name N] [--addr ADDR]   replay a running make run's archived events through the rules
   usersapi-local token [--sub S] [--scope "users.read users.write"]   a development JWT the local authorizer accepts
   usersapi-local seed --users N [--addr ADDR] [--concurrency 8]   create N realistic users through the API of a running make run
 `
@@ -53,6 +55,8 @@ func main() {
 		}
 	case "dlq":
 		err = dlq(os.Args[2:], os.Stdout)
+	case "events":
+		err = events(os.Args[2:], os.Stdout)
 	case "token":
 		err = token(os.Args[2:], os.Stdout)
 	case "seed":

@@ -15,6 +15,7 @@ import (
 
 	"github.com/usersapi/usersapi/shared/apigw"
 	"github.com/usersapi/usersapi/shared/apigw/apigwtest"
+	"github.com/usersapi/usersapi/shared/dynamo"
 	"github.com/usersapi/usersapi/shared/eventstest"
 	"github.com/usersapi/usersapi/shared/requestid"
 	"github.com/usersapi/usersapi/shared/signed"
@@ -301,12 +302,25 @@ func TestAWSSampleEvent(t *testing.T) {
 	})
 }
 
+// TestLoadConfig: the read function's settings are read once, into its
+// config, and one missing stops it at init. LIST_SHARDS goes through
+// dynamo.ParseListShards (TestParseListShards has its range): unset is the
+// default count, and a count it refuses stops the function too.
 func TestLoadConfig(t *testing.T) {
 	env := map[string]string{"USERS_TABLE": "u", "REQUESTS_TABLE": "r", "SIGNING_KEY": strings.Repeat("x", 32),
 		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s"}
-	if _, err := loadConfig(func(k string) string { return env[k] }); err != nil {
-		t.Fatal(err)
+	if c, err := loadConfig(func(k string) string { return env[k] }); err != nil || c.listShards != dynamo.DefaultListShards {
+		t.Fatalf("LIST_SHARDS unset: %d shards, %v; want %d", c.listShards, err, dynamo.DefaultListShards)
 	}
+	env["LIST_SHARDS"] = "32"
+	if c, err := loadConfig(func(k string) string { return env[k] }); err != nil || c.listShards != 32 {
+		t.Errorf("LIST_SHARDS=32: %d shards, %v", c.listShards, err)
+	}
+	env["LIST_SHARDS"] = "many"
+	if _, err := loadConfig(func(k string) string { return env[k] }); err == nil {
+		t.Error("LIST_SHARDS=many accepted")
+	}
+	delete(env, "LIST_SHARDS")
 	for _, drop := range []string{"USERS_TABLE", "REQUESTS_TABLE", "SIGNING_KEY", "AWS_REGION"} {
 		v := env[drop]
 		delete(env, drop)

@@ -1,28 +1,42 @@
 package main
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/usersapi/usersapi/shared/dynamo"
 )
 
-// TestLoadConfigListShards: LIST_SHARDS is read once, into the config; unset
-// is the default count, and a count out of range stops the function at init.
-func TestLoadConfigListShards(t *testing.T) {
-	env := map[string]string{"USERS_TABLE": "u", "REQUESTS_TABLE": "r", "SIGNING_KEY": strings.Repeat("x", 32),
+// TestLoadConfig: the worker's settings are read once, into its config, and
+// a missing table stops it at init. LIST_SHARDS goes through
+// dynamo.ParseListShards (TestParseListShards has its range): unset is the
+// default count, and a count it refuses stops the worker too.
+func TestLoadConfig(t *testing.T) {
+	env := map[string]string{"USERS_TABLE": "u", "REQUESTS_TABLE": "r", "STAGE": "dev", "LIST_SHARDS": "32",
 		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s"}
 	getenv := func(k string) string { return env[k] }
-	for value, want := range map[string]int{"": dynamo.DefaultListShards, "1": 1, "32": 32} {
-		env["LIST_SHARDS"] = value
-		if c, err := loadConfig(getenv); err != nil || c.listShards != want {
-			t.Errorf("LIST_SHARDS=%q: %d, %v; want %d", value, c.listShards, err, want)
-		}
+	c, err := loadConfig(getenv)
+	if err != nil || c.usersTable != "u" || c.requestsTable != "r" || c.stage != "dev" || c.listShards != 32 {
+		t.Fatalf("tables %q %q, stage %q, %d shards, %v", c.usersTable, c.requestsTable, c.stage, c.listShards, err)
 	}
-	for _, bad := range []string{"0", "101", "many"} {
-		env["LIST_SHARDS"] = bad
-		if _, err := loadConfig(getenv); err == nil {
-			t.Errorf("LIST_SHARDS=%q accepted", bad)
+	tests := []struct {
+		name, key, value string
+		ok               bool
+	}{
+		{"LIST_SHARDS unset", "LIST_SHARDS", "", true},
+		{"a count ParseListShards refuses", "LIST_SHARDS", "many", false},
+		{"no users table", "USERS_TABLE", "", false},
+		{"no requests table", "REQUESTS_TABLE", "", false},
+	}
+	for _, tt := range tests {
+		saved := env[tt.key]
+		env[tt.key] = tt.value
+		c, err := loadConfig(getenv)
+		env[tt.key] = saved
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: %v, want ok %v", tt.name, err, tt.ok)
+		}
+		if tt.key == "LIST_SHARDS" && tt.ok && c.listShards != dynamo.DefaultListShards {
+			t.Errorf("%s: %d shards, want %d", tt.name, c.listShards, dynamo.DefaultListShards)
 		}
 	}
 }

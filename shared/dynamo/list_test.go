@@ -78,12 +78,12 @@ func TestShardOfIsStable(t *testing.T) {
 }
 
 func TestParseListShards(t *testing.T) {
-	for s, want := range map[string]int{"": DefaultListShards, "1": 1, "10": 10, "100": 100} {
+	for s, want := range map[string]int{"": DefaultListShards, "1": 1, "10": 10, "32": 32, "100": 100} {
 		if n, err := ParseListShards(s); err != nil || n != want {
 			t.Errorf("ParseListShards(%q) = %d, %v; want %d", s, n, err, want)
 		}
 	}
-	for _, s := range []string{"0", "101", "-1", "ten", "2.5", " 3"} {
+	for _, s := range []string{"0", "101", "-1", "ten", "many", "2.5", " 3"} {
 		if _, err := ParseListShards(s); err == nil {
 			t.Errorf("ParseListShards(%q) accepted", s)
 		}

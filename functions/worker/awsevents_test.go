@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"io"
 	"log/slog"
 	"testing"
@@ -20,15 +19,7 @@ func TestEveryAWSEvent(t *testing.T) {
 	s := &script{}
 	rec, _ := metricstest.Recorder()
 	h := &handler{users: s, log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: rec}
-	eventstest.EveryAWS(t, h.Handle, func(t *testing.T, name string, answer []byte, err error) {
-		if err != nil {
-			return // an event that is not an SQS batch: Lambda reports the decoding error
-		}
-		var resp events.SQSEventResponse
-		if err := json.Unmarshal(answer, &resp); err != nil {
-			t.Fatalf("answer to %s: %s is not a batch response: %v", name, answer, err)
-		}
-	})
+	eventstest.EveryAWS(t, h.Handle, eventstest.BatchResponse[events.SQSEventResponse])
 	if len(s.applied) != 0 {
 		t.Errorf("applied %v from AWS's sample events, which hold no command", s.applied)
 	}

@@ -100,3 +100,18 @@ func NoServerError(t *testing.T, name string, answer []byte, err error) {
 		t.Fatalf("answer to %s: %s (%v), want a status from 100 to 499", name, answer, err)
 	}
 }
+
+// BatchResponse is a check for EveryAWS of a batch function (SQS, DynamoDB
+// stream): an event it can decode gets an answer that is a batch response R,
+// such as events.SQSEventResponse. An event that is not its batch type gets
+// the decoding error, as Lambda reports it.
+func BatchResponse[R any](t *testing.T, name string, answer []byte, err error) {
+	t.Helper()
+	if err != nil {
+		return
+	}
+	var resp R
+	if err := json.Unmarshal(answer, &resp); err != nil {
+		t.Fatalf("answer to %s: %s is not a batch response: %v", name, answer, err)
+	}
+}

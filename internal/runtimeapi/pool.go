@@ -250,19 +250,7 @@ func (p *Pool) Reload() error {
 	for _, inst := range idle {
 		inst.stop()
 	}
-	inst, err := p.start()
-	if err != nil {
-		return err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.done || inst.gen != p.gen {
-		inst.stop()
-		return nil
-	}
-	p.all[inst] = true
-	p.idle = append(p.idle, inst)
-	return nil
+	return p.startIdle()
 }
 
 // Warm starts an instance now, unless one is idle, so that the next
@@ -274,6 +262,13 @@ func (p *Pool) Warm() error {
 		return nil
 	}
 	p.mu.Unlock()
+	return p.startIdle()
+}
+
+// startIdle starts an instance and makes it idle, ready for the next
+// invocation; one that the pool no longer wants once it has started (the
+// pool closed, or reloaded again meanwhile) is stopped instead.
+func (p *Pool) startIdle() error {
 	inst, err := p.start()
 	if err != nil {
 		return err

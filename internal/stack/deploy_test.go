@@ -19,13 +19,10 @@ func TestMain(m *testing.M) { emulatortest.Main(m) }
 // them; without them a new query (the export's ByUser) would fail.
 func TestDeployAddsIndexes(t *testing.T) {
 	db := emulatortest.DynamoDBClient(t)
-	s, err := Load("../../template.yaml", map[string]any{"Stage": "dev"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := loadTemplate(t, "dev")
 	name := s.Resources["RequestsTable"].Name
 	// The requests table as an earlier template made it: its key, no index.
-	_, err = db.CreateTable(t.Context(), &dynamodb.CreateTableInput{
+	_, err := db.CreateTable(t.Context(), &dynamodb.CreateTableInput{
 		TableName:            aws.String(name),
 		BillingMode:          ddbtypes.BillingModePayPerRequest,
 		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("requestId"), AttributeType: ddbtypes.ScalarAttributeTypeS}},

@@ -15,10 +15,7 @@ import (
 // alias, so that a canary really takes 10 % of the traffic.
 func TestSafeDeployments(t *testing.T) {
 	for _, stage := range []string{"dev", "prod"} {
-		s, err := Load("../../template.yaml", map[string]any{"Stage": stage})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := loadTemplate(t, stage)
 		var globals struct {
 			DeploymentPreference struct{ Type string }
 		}
@@ -28,10 +25,7 @@ func TestSafeDeployments(t *testing.T) {
 		if globals.DeploymentPreference.Type != want {
 			t.Errorf("%s: deployment type %q, want %s", stage, globals.DeploymentPreference.Type, want)
 		}
-		fns, err := s.Functions()
-		if err != nil {
-			t.Fatal(err)
-		}
+		fns := functionsOf(t, s)
 		for id, fn := range fns {
 			if fn.Alias != "live" {
 				t.Errorf("%s has alias %q, want live", id, fn.Alias)
@@ -52,10 +46,7 @@ func TestSafeDeployments(t *testing.T) {
 		}
 	}
 
-	s, err := Load("../../template.yaml", map[string]any{"Stage": "prod"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := loadTemplate(t, "prod")
 	for _, id := range s.IDs("AWS::Lambda::Permission") {
 		var p struct{ FunctionName string }
 		_ = s.Decode(id, &p)
@@ -87,10 +78,7 @@ func TestSafeDeployments(t *testing.T) {
 // shows exists, and the X-Ray group and sampling rule are per stage.
 func TestObservabilityResources(t *testing.T) {
 	for _, stage := range []string{"dev", "prod"} {
-		s, err := Load("../../template.yaml", map[string]any{"Stage": stage})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := loadTemplate(t, stage)
 		var dash struct{ DashboardBody string }
 		if err := s.Decode("PipelineDashboard", &dash); err != nil {
 			t.Fatal(err)

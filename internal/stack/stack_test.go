@@ -12,11 +12,29 @@ import (
 	"github.com/usersapi/usersapi/shared/idempotency"
 )
 
-func TestLoadTemplate(t *testing.T) {
-	s, err := Load("../../template.yaml", map[string]any{"Stage": "dev"})
+// loadTemplate loads the repository's template.yaml for stage, failing t if
+// it cannot.
+func loadTemplate(t *testing.T, stage string) *Stack {
+	t.Helper()
+	s, err := Load("../../template.yaml", map[string]any{"Stage": stage})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// functionsOf returns the functions of s, failing t if it cannot.
+func functionsOf(t *testing.T, s *Stack) map[string]*Function {
+	t.Helper()
+	fns, err := s.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fns
+}
+
+func TestLoadTemplate(t *testing.T) {
+	s := loadTemplate(t, "dev")
 	want := map[string]string{"UsersTable": "UsersTable", "RequestsTable": "RequestsTable", "WriteQueue": "WriteQueue.fifo", "WriteDLQ": "WriteDLQ.fifo", "StreamFailureQueue": "StreamFailureQueue"}
 	for id, name := range want {
 		if r := s.Resources[id]; r == nil || r.Name != name {
@@ -29,10 +47,7 @@ func TestLoadTemplate(t *testing.T) {
 	if id, r := s.ByAttr("Arn", "arn:aws:sqs:nowhere"); id != "" || r != nil {
 		t.Errorf("ByAttr(an unknown ARN) = %s, %+v", id, r)
 	}
-	fns, err := s.Functions()
-	if err != nil {
-		t.Fatal(err)
-	}
+	fns := functionsOf(t, s)
 	for _, id := range []string{"ReadFunction", "IngestFunction", "WorkerFunction", "StreamFunction"} {
 		if fns[id] == nil {
 			t.Fatalf("no %s", id)
@@ -72,14 +87,8 @@ func TestLoadTemplate(t *testing.T) {
 // retry resumed the request (the same request id, so harmless, but the
 // retry's 202 would come first).
 func TestKeyLeaseOutlastsIngest(t *testing.T) {
-	s, err := Load("../../template.yaml", map[string]any{"Stage": "dev"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fns, err := s.Functions()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := loadTemplate(t, "dev")
+	fns := functionsOf(t, s)
 	ingest := fns["IngestFunction"]
 	if timeout := time.Duration(ingest.Timeout) * time.Second; timeout <= 0 || timeout >= idempotency.Lease {
 		t.Fatalf("ingest's timeout %s, the key lease %s: the lease must be longer", timeout, idempotency.Lease)
@@ -93,10 +102,7 @@ func TestKeyLeaseOutlastsIngest(t *testing.T) {
 // CloudFormation creates it: the development API key outside prod only.
 func TestConditions(t *testing.T) {
 	for stage, want := range map[string]bool{"dev": true, "prod": false} {
-		s, err := Load("../../template.yaml", map[string]any{"Stage": stage})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := loadTemplate(t, stage)
 		for id, typ := range map[string]string{"DevApiKey": "AWS::ApiGateway::ApiKey", "DevApiKeyBasicPlan": "AWS::ApiGateway::UsagePlanKey"} {
 			if got := slices.Contains(s.IDs(typ), id); got != want {
 				t.Errorf("stage %s: %s exists %v, want %v", stage, id, got, want)
@@ -113,14 +119,8 @@ func TestConditions(t *testing.T) {
 // timeout (29 s, api/openapi.yaml; api's TestWaitFitsTheIntegration) outlasts
 // them, so the gateway never answers 504 for a function still within its time.
 func TestTimeoutsHoldPreferWait(t *testing.T) {
-	s, err := Load("../../template.yaml", map[string]any{"Stage": "dev"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fns, err := s.Functions()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := loadTemplate(t, "dev")
+	fns := functionsOf(t, s)
 	const integration = 29 * time.Second
 	least := time.Duration(apigw.MaxWaitSeconds+3) * time.Second
 	for _, id := range []string{"IngestFunction", "ReadFunction"} {

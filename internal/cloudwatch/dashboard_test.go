@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/usersapi/usersapi/shared/metrics"
 )
 
 // TestDashboard fills a dashboard body like the template's from EMF lines:
@@ -16,14 +13,7 @@ func TestDashboard(t *testing.T) {
 	m := NewMetrics()
 	w := m.Tee(&bytes.Buffer{})
 	for _, ms := range []int{10, 20, 30, 40} {
-		var line bytes.Buffer
-		rec := metrics.New(&line, "dev")
-		rec.Count(metrics.AcceptedWrites, 1, "operation", "create")
-		rec.Duration(metrics.EndToEndLatency, time.Duration(ms)*time.Millisecond)
-		if err := rec.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(line.Bytes()); err != nil {
+		if _, err := w.Write(emf(t, ms)); err != nil {
 			t.Fatal(err)
 		}
 	}

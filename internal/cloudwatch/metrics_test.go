@@ -19,15 +19,8 @@ func TestTee(t *testing.T) {
 	w := m.Tee(&logs)
 
 	for _, ms := range []int{30, 10, 20} {
-		var line bytes.Buffer
-		rec := metrics.New(&line, "dev")
-		rec.Count(metrics.AcceptedWrites, 1, "operation", "create")
-		rec.Duration(metrics.EndToEndLatency, time.Duration(ms)*time.Millisecond)
-		if err := rec.Flush(); err != nil {
-			t.Fatal(err)
-		}
 		// The pools write a function's lines prefixed with its name.
-		for l := range strings.SplitSeq(strings.TrimSpace(line.String()), "\n") {
+		for l := range strings.SplitSeq(strings.TrimSpace(string(emf(t, ms))), "\n") {
 			if _, err := w.Write([]byte("[IngestFunction] " + l + "\n")); err != nil {
 				t.Fatal(err)
 			}
@@ -64,6 +57,20 @@ func TestTee(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Namespace != metrics.Namespace || len(body.Metrics) != 2 {
 		t.Errorf("GET /_local/metrics: %v %s", err, rec.Body)
 	}
+}
+
+// emf returns the EMF lines of an invocation in stage dev that accepted one
+// create and took ms milliseconds end to end.
+func emf(t *testing.T, ms int) []byte {
+	t.Helper()
+	var lines bytes.Buffer
+	rec := metrics.New(&lines, "dev")
+	rec.Count(metrics.AcceptedWrites, 1, "operation", "create")
+	rec.Duration(metrics.EndToEndLatency, time.Duration(ms)*time.Millisecond)
+	if err := rec.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return lines.Bytes()
 }
 
 func TestQuantile(t *testing.T) {

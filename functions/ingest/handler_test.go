@@ -212,10 +212,7 @@ func TestWrites(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h, q := newHandler(t)
-			resp, err := h.Handle(context.Background(), tt.req)
-			if err != nil {
-				t.Fatal(err)
-			}
+			resp := apigwtest.Call(t, h.Handle, tt.req)
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, resp.Body)
 			}
@@ -316,10 +313,7 @@ func TestAWSSampleEvent(t *testing.T) {
 func TestIdempotencyKey(t *testing.T) {
 	h, q := newHandler(t)
 	post := func(key, body string) events.APIGatewayProxyResponse {
-		resp, err := h.Handle(context.Background(), write("POST", "/users", "/users", "", body, map[string]string{"Idempotency-Key": key}))
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := apigwtest.Call(t, h.Handle, write("POST", "/users", "/users", "", body, map[string]string{"Idempotency-Key": key}))
 		return resp
 	}
 	first := post(`"abc"`, `{"name":"Ada","email":"ada@example.com"}`)
@@ -417,10 +411,7 @@ func TestIdempotencyKeyResume(t *testing.T) {
 		if id != "" {
 			path += "/" + id
 		}
-		resp, err := h.Handle(context.Background(), write(method, resource, path, id, body, map[string]string{"Idempotency-Key": key}))
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := apigwtest.Call(t, h.Handle, write(method, resource, path, id, body, map[string]string{"Idempotency-Key": key}))
 		var m map[string]any
 		_ = json.Unmarshal([]byte(resp.Body), &m)
 		return resp.StatusCode, m

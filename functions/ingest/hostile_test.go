@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/usersapi/usersapi/shared/apigw"
+	"github.com/usersapi/usersapi/shared/apigw/apigwtest"
 	"github.com/usersapi/usersapi/shared/users"
 )
 
@@ -50,10 +51,7 @@ func TestCharactersSQSRefuses(t *testing.T) {
 		for form, req := range hostileWrites(tt.field, tt.value) {
 			t.Run(fmt.Sprintf("%s %+q %s", tt.field, tt.value, form), func(t *testing.T) {
 				h, q := newHandler(t)
-				resp, err := h.Handle(context.Background(), req)
-				if err != nil {
-					t.Fatal(err)
-				}
+				resp := apigwtest.Call(t, h.Handle, req)
 				if resp.StatusCode != 400 || len(q.tried) != 0 {
 					t.Fatalf("status %d, %d sends; want 400 and none: %s", resp.StatusCode, len(q.tried), resp.Body)
 				}
@@ -86,10 +84,7 @@ func TestEmptyConditionalHeaders(t *testing.T) {
 				write("DELETE", "/users/{id}", "/users/"+uid, uid, "", map[string]string{tt.header: tt.value}),
 			} {
 				h, q := newHandler(t)
-				resp, err := h.Handle(context.Background(), req)
-				if err != nil {
-					t.Fatal(err)
-				}
+				resp := apigwtest.Call(t, h.Handle, req)
 				if resp.StatusCode != tt.status {
 					t.Fatalf("%s: status %d, want %d: %s", req.HTTPMethod, resp.StatusCode, tt.status, resp.Body)
 				}
@@ -145,10 +140,7 @@ func TestBadUTF8(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h, q := newHandler(t)
-			resp, err := h.Handle(context.Background(), tt.req)
-			if err != nil {
-				t.Fatal(err)
-			}
+			resp := apigwtest.Call(t, h.Handle, tt.req)
 			if resp.StatusCode != tt.status || tt.status != 202 && len(q.tried) != 0 {
 				t.Fatalf("status %d, %d sends; want %d: %s", resp.StatusCode, len(q.tried), tt.status, resp.Body)
 			}

@@ -24,7 +24,9 @@ import (
 // refusal.
 func TestFailuresCounted(t *testing.T) {
 	want := map[string]float64{"AuthorizerFailures": 1, "AuthorizerFailures/7": 1}
-	run := func(t *testing.T, h *handler, ctx context.Context, token string) (outcome, string) {
+	// fails runs h on token and checks that the authorizer failed (not
+	// refused), counted the failure, and logged reason.
+	fails := func(t *testing.T, h *handler, ctx context.Context, token string, log *bytes.Buffer, reason string) {
 		t.Helper()
 		rec, out := metricstest.Recorder()
 		h.metrics, h.version = rec, "7"
@@ -39,31 +41,26 @@ func TestFailuresCounted(t *testing.T) {
 		if m := metricstest.Totals(t, out.Bytes()); !maps.Equal(m, want) {
 			t.Errorf("metrics %v, want %v", m, want)
 		}
-		return got, out.String()
+		if got != failed {
+			t.Fatalf("%s, want failed", got)
+		}
+		if !strings.Contains(log.String(), `"reason":"`+reason+`"`) {
+			t.Errorf("log %s does not say %s", log.String(), reason)
+		}
 	}
 	t.Run("key set down", func(t *testing.T) {
 		p := newIDP(t)
 		p.setDown(true)
 		var log bytes.Buffer
 		h := newTestHandler(t, p, &clock{t: start}, &log)
-		if got, _ := run(t, h, context.Background(), p.mint("rsa-1", validClaims(start, nil))); got != failed {
-			t.Fatalf("%s, want failed", got)
-		}
-		if !strings.Contains(log.String(), `"reason":"jwks"`) {
-			t.Errorf("log %s does not say jwks", log.String())
-		}
+		fails(t, h, context.Background(), p.mint("rsa-1", validClaims(start, nil)), &log, "jwks")
 	})
 	t.Run("panic", func(t *testing.T) {
 		p := newIDP(t)
 		var log bytes.Buffer
 		h := newTestHandler(t, p, &clock{t: start}, &log)
 		h.tokens = nil // verify panics on a nil verifier
-		if got, _ := run(t, h, context.Background(), p.mint("rsa-1", validClaims(start, nil))); got != failed {
-			t.Fatalf("%s, want failed", got)
-		}
-		if !strings.Contains(log.String(), `"reason":"panic"`) {
-			t.Errorf("log %s does not say panic", log.String())
-		}
+		fails(t, h, context.Background(), p.mint("rsa-1", validClaims(start, nil)), &log, "panic")
 	})
 	t.Run("timeout", func(t *testing.T) {
 		p := newIDP(t)
@@ -75,14 +72,9 @@ func TestFailuresCounted(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), answerReserve+300*time.Millisecond)
 		defer cancel()
 		began := time.Now()
-		if got, _ := run(t, h, ctx, p.mint("rsa-1", validClaims(start, nil))); got != failed {
-			t.Fatalf("%s, want failed", got)
-		}
+		fails(t, h, ctx, p.mint("rsa-1", validClaims(start, nil)), &log, "timeout")
 		if d, _ := ctx.Deadline(); time.Now().After(d) {
 			t.Errorf("answered %v after the start, past the deadline", time.Since(began))
-		}
-		if !strings.Contains(log.String(), `"reason":"timeout"`) {
-			t.Errorf("log %s does not say timeout", log.String())
 		}
 	})
 }

@@ -51,10 +51,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	if c.jwksURL == "" || c.issuer == "" {
-		return config{}, errMissing("JWKS_URL and ISSUER")
+		return config{}, function.Missing("JWKS_URL and ISSUER")
 	}
 	if c.audience == "" && c.clientIDs == nil {
-		return config{}, errMissing("AUDIENCE or CLIENT_ID")
+		return config{}, function.Missing("AUDIENCE or CLIENT_ID")
 	}
 	u, err := url.Parse(c.jwksURL)
 	if err != nil {
@@ -65,7 +65,3 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	return c, nil
 }
-
-type errMissing string
-
-func (e errMissing) Error() string { return string(e) + " must be set" }

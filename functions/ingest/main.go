@@ -62,7 +62,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c := config{queueURL: getenv("QUEUE_URL"), usersTable: getenv("USERS_TABLE"), requestsTable: getenv("REQUESTS_TABLE"), keysTable: getenv("IDEMPOTENCY_TABLE"),
 		cors: getenv("ALLOWED_ORIGINS"), stage: getenv("STAGE")}
 	if c.queueURL == "" || c.usersTable == "" || c.requestsTable == "" || c.keysTable == "" {
-		return config{}, errMissing("QUEUE_URL, USERS_TABLE, REQUESTS_TABLE and IDEMPOTENCY_TABLE")
+		return config{}, function.Missing("QUEUE_URL, USERS_TABLE, REQUESTS_TABLE and IDEMPOTENCY_TABLE")
 	}
 	var err error
 	if c.key, err = signed.NewKey(getenv("SIGNING_KEY")); err != nil {
@@ -72,7 +72,3 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.dynamodb, c.sqs = awsenv.Endpoint(getenv, "DYNAMODB"), awsenv.Endpoint(getenv, "SQS")
 	return c, err
 }
-
-type errMissing string
-
-func (e errMissing) Error() string { return string(e) + " must be set" }

@@ -40,7 +40,7 @@ type config struct {
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{usersTable: getenv("USERS_TABLE"), requestsTable: getenv("REQUESTS_TABLE"), cors: getenv("ALLOWED_ORIGINS")}
 	if c.usersTable == "" || c.requestsTable == "" {
-		return config{}, errMissing("USERS_TABLE and REQUESTS_TABLE")
+		return config{}, function.Missing("USERS_TABLE and REQUESTS_TABLE")
 	}
 	var err error
 	if c.listShards, err = dynamo.ParseListShards(getenv("LIST_SHARDS")); err != nil {
@@ -53,7 +53,3 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.dynamodb = awsenv.Endpoint(getenv, "DYNAMODB")
 	return c, err
 }
-
-type errMissing string
-
-func (e errMissing) Error() string { return string(e) + " must be set" }

@@ -34,14 +34,10 @@ type config struct {
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{bus: getenv("EVENT_BUS"), source: getenv("EVENT_SOURCE"), stage: getenv("STAGE")}
 	if c.bus == "" || c.source == "" {
-		return config{}, errMissing("EVENT_BUS and EVENT_SOURCE")
+		return config{}, function.Missing("EVENT_BUS and EVENT_SOURCE")
 	}
 	var err error
 	c.aws, err = awsenv.Load(getenv)
 	c.eventbridge = awsenv.Endpoint(getenv, "EVENTBRIDGE")
 	return c, err
 }
-
-type errMissing string
-
-func (e errMissing) Error() string { return string(e) + " must be set" }

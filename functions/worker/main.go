@@ -37,7 +37,7 @@ type config struct {
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{usersTable: getenv("USERS_TABLE"), requestsTable: getenv("REQUESTS_TABLE"), stage: getenv("STAGE")}
 	if c.usersTable == "" || c.requestsTable == "" {
-		return config{}, errMissing("USERS_TABLE and REQUESTS_TABLE")
+		return config{}, function.Missing("USERS_TABLE and REQUESTS_TABLE")
 	}
 	var err error
 	if c.listShards, err = dynamo.ParseListShards(getenv("LIST_SHARDS")); err != nil {
@@ -47,7 +47,3 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.dynamodb = awsenv.Endpoint(getenv, "DYNAMODB")
 	return c, err
 }
-
-type errMissing string
-
-func (e errMissing) Error() string { return string(e) + " must be set" }

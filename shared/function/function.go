@@ -31,3 +31,10 @@ func Start[C any](load func(getenv func(string) string) (C, error), build func(C
 	}
 	lambda.Start(h)
 }
+
+// Missing is the error of a load function whose environment lacks settings
+// the function needs; it names them: Missing("EVENT_BUS and EVENT_SOURCE").
+type Missing string
+
+// Error says that the settings must be set.
+func (m Missing) Error() string { return string(m) + " must be set" }

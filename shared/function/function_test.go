@@ -14,7 +14,9 @@ import (
 // status 1 and says why, as Lambda expects of a failed init.
 func TestStartFailedInit(t *testing.T) {
 	if os.Getenv("FUNCTION_TEST_CHILD") == "1" {
-		load := func(getenv func(string) string) (string, error) { return "", &missing{getenv("FUNCTION_TEST_SETTING")} }
+		load := func(getenv func(string) string) (string, error) {
+			return "", function.Missing(getenv("FUNCTION_TEST_SETTING"))
+		}
 		build := func(string, *slog.Logger) (any, error) { panic("build after a failed load") }
 		function.Start(load, build)
 		return
@@ -29,7 +31,3 @@ func TestStartFailedInit(t *testing.T) {
 		t.Errorf("output does not say why:\n%s", out)
 	}
 }
-
-type missing struct{ name string }
-
-func (m *missing) Error() string { return m.name + " must be set" }

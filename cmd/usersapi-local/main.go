@@ -96,10 +96,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	defer c.Close()
 	watching := "off (--no-watch)"
 	if !*noWatch {
+		// Without Go sources to watch (a copy of the binaries alone, no go.mod), the
+		// cloud still serves; it says why it does not reload.
 		if err := c.Watch(ctx, out); err != nil {
-			return err
+			watching = "off: " + err.Error()
+		} else {
+			watching = "a save rebuilds and reloads the functions it affects (--no-watch: off)"
 		}
-		watching = "a save rebuilds and reloads the functions it affects (--no-watch: off)"
 	}
 	base := c.URL[:len(c.URL)-len(*stage)-1]
 	fmt.Fprintf(out, `

@@ -28,6 +28,7 @@ import (
 	"github.com/usersapi/usersapi/internal/emulator"
 	"github.com/usersapi/usersapi/internal/eventbridge"
 	"github.com/usersapi/usersapi/internal/eventsource"
+	"github.com/usersapi/usersapi/internal/logbuf"
 	"github.com/usersapi/usersapi/internal/runtimeapi"
 	"github.com/usersapi/usersapi/internal/stack"
 	"github.com/usersapi/usersapi/internal/waf"
@@ -156,7 +157,7 @@ func (opt Options) withDefaults() (Options, error) {
 		opt.Log = os.Stderr
 	}
 	// Functions, pollers and the gateway all write to it at once.
-	opt.Log = &lockedWriter{w: opt.Log}
+	opt.Log = &logbuf.Writer{W: opt.Log}
 	opt.RetryDelay = cmp.Or(opt.RetryDelay, time.Second)
 	if opt.Document == nil {
 		if opt.Document, err = os.ReadFile(filepath.Join(opt.Root, "api", "openapi.yaml")); err != nil {
@@ -452,16 +453,4 @@ func (c *Cloud) Close() {
 	if c.Debug != nil {
 		_ = os.RemoveAll(c.Debug.dir)
 	}
-}
-
-// lockedWriter passes writes to w one at a time, so that lines do not interleave.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

@@ -1,7 +1,6 @@
 package localcloud_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"io/fs"
@@ -11,26 +10,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/usersapi/usersapi/internal/localcloud"
 	"github.com/usersapi/usersapi/internal/localcloud/cloudtest"
+	"github.com/usersapi/usersapi/internal/logbuf"
 )
-
-// reloadLog is what Watch prints, read while it writes.
-type reloadLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *reloadLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *reloadLog) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // copyModule copies what the functions are built from (and what the local
 // cloud reads) into a temporary directory, with the functions' binaries
@@ -81,10 +67,10 @@ func copyModule(tb testing.TB) string {
 }
 
 // startWatched starts a cloud of its own on a copy of the module, watching it.
-func startWatched(tb testing.TB, src string) (*localcloud.Cloud, *reloadLog) {
+func startWatched(tb testing.TB, src string) (*localcloud.Cloud, *logbuf.Buffer) {
 	tb.Helper()
 	c := cloudtest.Start(tb, "", localcloud.Options{Root: src, BinDir: filepath.Join(src, "bin")})
-	out := &reloadLog{}
+	out := &logbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	tb.Cleanup(cancel)
 	if err := c.Watch(ctx, out); err != nil {
@@ -133,7 +119,7 @@ func openAPIBody(tb testing.TB, c *localcloud.Cloud) string {
 }
 
 // until polls cond for up to 60 s.
-func until(tb testing.TB, what string, out *reloadLog, cond func() bool) {
+func until(tb testing.TB, what string, out *logbuf.Buffer, cond func() bool) {
 	tb.Helper()
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if cond() {

@@ -1,7 +1,8 @@
 package reload
 
 import (
-	"bytes"
+	"github.com/usersapi/usersapi/internal/logbuf"
+
 	"context"
 	"os"
 	"os/exec"
@@ -21,18 +22,6 @@ type pool struct {
 func (p *pool) Reload() error { p.mu.Lock(); defer p.mu.Unlock(); p.n++; return nil }
 func (p *pool) count() int    { p.mu.Lock(); defer p.mu.Unlock(); return p.n }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 func write(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -48,7 +37,7 @@ func mainSource(say string) string {
 }
 
 // eventually waits up to 30 s for cond.
-func eventually(t *testing.T, what string, cond func() bool, log *syncBuffer) {
+func eventually(t *testing.T, what string, cond func() bool, log *logbuf.Buffer) {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if cond() {
@@ -88,7 +77,7 @@ func TestWatcher(t *testing.T) {
 		write(t, b, "")
 		fns = append(fns, Function{Name: name, Dir: dir, Binary: b, Flags: []string{"-trimpath"}, Pool: pools[name]})
 	}
-	log := &syncBuffer{}
+	log := &logbuf.Buffer{}
 	ctx, cancel := context.WithCancel(t.Context())
 	w := &Watcher{Root: root, Functions: fns, Log: log, Restart: map[string]string{"template.yaml": "tables and routes"}}
 	if err := w.Start(ctx); err != nil {

@@ -1,7 +1,8 @@
 package runtimeapi
 
 import (
-	"bytes"
+	"github.com/usersapi/usersapi/internal/logbuf"
+
 	"context"
 	"encoding/json"
 	"os/exec"
@@ -44,21 +45,8 @@ func invoke(t *testing.T, p *Pool, payload string) (Result, answer) {
 	return r, a
 }
 
-// syncBuffer is a log that tests read while the pool writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 func TestPool(t *testing.T) {
-	log := &syncBuffer{}
+	log := &logbuf.Buffer{}
 	p := NewPool(Function{Name: "Echo", Binary: build(t), Env: map[string]string{"ECHO_ENV": "from-template"},
 		Timeout: time.Second, MemoryMB: 128, Concurrency: 2, Log: log, Region: "us-east-1", Account: "000000000000"})
 	defer p.Close()

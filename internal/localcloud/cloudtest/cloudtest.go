@@ -3,10 +3,8 @@
 package cloudtest
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -20,6 +18,7 @@ import (
 	"github.com/usersapi/usersapi/internal/apigateway"
 	"github.com/usersapi/usersapi/internal/emulator"
 	"github.com/usersapi/usersapi/internal/localcloud"
+	"github.com/usersapi/usersapi/internal/logbuf"
 )
 
 var (
@@ -27,7 +26,7 @@ var (
 	cloud *localcloud.Cloud
 	err   error
 	// Log keeps everything the cloud and its functions printed, for failures.
-	Log = &syncBuffer{}
+	Log = newLog()
 )
 
 // Root returns the repository's root directory.
@@ -164,22 +163,10 @@ func Token(tb testing.TB, c *localcloud.Cloud, sub, scopes string) string {
 	return "Bearer " + tok
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// newLog is the shared cloud's log; USERSAPI_TEST_LOG=1 shows it live too.
+func newLog() *logbuf.Buffer {
 	if os.Getenv("USERSAPI_TEST_LOG") != "" {
-		_, _ = io.Writer(os.Stderr).Write(p)
+		return &logbuf.Buffer{Tee: os.Stderr}
 	}
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	return &logbuf.Buffer{}
 }

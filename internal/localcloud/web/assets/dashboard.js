@@ -4,19 +4,10 @@
 "use strict";
 
 (function () {
-  const $ = (sel) => document.querySelector(sel);
+  const { $, el } = window.usersapiDOM;
   const SVG = "http://www.w3.org/2000/svg";
   const COLORS = ["#2563eb", "#ea7a0c", "#16a34a", "#db2777", "#7c3aed", "#0f766e", "#b91c1c", "#475569"];
 
-  function el(tag, attrs, ...children) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === "class") e.className = v;
-      else e.setAttribute(k, v);
-    }
-    for (const c of children) if (c !== null && c !== undefined) e.append(c);
-    return e;
-  }
   function svg(tag, attrs, text) {
     const e = document.createElementNS(SVG, tag);
     for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);

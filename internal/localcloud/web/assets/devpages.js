@@ -3,23 +3,7 @@
 "use strict";
 
 (function () {
-  const $ = (sel) => document.querySelector(sel);
-
-  function el(tag, attrs, ...children) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === "class") e.className = v;
-      else e.setAttribute(k, v);
-    }
-    for (const c of children) if (c !== null && c !== undefined) e.append(c);
-    return e;
-  }
-
-  function status(text, ok) {
-    const s = $("#status");
-    s.textContent = text;
-    s.className = "status " + (ok ? "ok" : "bad");
-  }
+  const { $, el, status } = window.usersapiDOM;
 
   const ms = (ns) => (ns / 1e6).toFixed(ns < 1e7 ? 2 : 0) + " ms";
   const num = (n) => el("td", { class: "num" }, String(n));

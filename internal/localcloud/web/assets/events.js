@@ -7,24 +7,8 @@
 
 (function () {
   const MAX = 300;
-  const $ = (sel) => document.querySelector(sel);
+  const { $, el, status } = window.usersapiDOM;
   let total = 0;
-
-  function el(tag, attrs, ...children) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === "class") e.className = v;
-      else e.setAttribute(k, v);
-    }
-    for (const c of children) if (c !== null && c !== undefined) e.append(c);
-    return e;
-  }
-
-  function status(text, ok) {
-    const s = $("#status");
-    s.textContent = text;
-    s.className = "status " + (ok ? "ok" : "bad");
-  }
 
   function applyFilter() {
     const want = $("#type").value.trim().toLowerCase();

@@ -7,18 +7,7 @@
   const SVG = "http://www.w3.org/2000/svg";
   const COL = 170, ROW = 150, R = 26, PAD = 50;
 
-  const $ = (sel) => document.querySelector(sel);
-
-  function el(tag, attrs, ...children) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === "class") e.className = v;
-      else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-      else e.setAttribute(k, v);
-    }
-    for (const c of children) if (c !== null && c !== undefined) e.append(c);
-    return e;
-  }
+  const { $, el } = window.usersapiDOM;
 
   function svg(tag, attrs, text) {
     const e = document.createElementNS(SVG, tag);

@@ -67,8 +67,9 @@ func (p *Pages) Register(mux *http.ServeMux) {
 }
 
 // page serves one of the embedded HTML pages in the pages' layout
-// (web/layout.html): name is the page, web/<name>.html defines its title,
-// script, the items of its bar and its main content.
+// (web/layout.html): name is the page, web/<name>.html defines its title and
+// main content, and its script and the items of its bar where they are not
+// the dev pages' (devpages.js and a status chip).
 func page(name string) http.Handler {
 	t, err := template.ParseFS(web, "web/layout.html", "web/"+name+".html")
 	var buf bytes.Buffer

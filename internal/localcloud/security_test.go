@@ -57,17 +57,18 @@ func TestSecurityMatrix(t *testing.T) {
 			{"GET", "/users/" + user, "", ""},
 			{"HEAD", "/users/" + user, "", ""},
 			{"GET", req, "", ""},
+			{"GET", "/users/" + user + "/export", "", ""},
 			{"POST", "/users", `{"name":"New","email":"%s"}`, "application/json"},
 			{"PUT", "/users/" + user, `{"name":"Alice","email":"%s"}`, "application/json"},
 			{"PATCH", "/users/" + user, `{"age":40}`, "application/merge-patch+json"},
 			{"DELETE", "/users/" + user, "", ""},
 		}
 	}
-	unauthenticated := []int{401, 401, 401, 401, 401, 401, 401, 401, 401}
+	unauthenticated := []int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401}
 	want := map[string][]int{
-		"owner (users.read users.write)": {403, 200, 200, 200, 200, 202, 202, 202, 202},
-		"no key":                         {403, 403, 403, 403, 403, 403, 403, 403, 403},
-		"bad key":                        {403, 403, 403, 403, 403, 403, 403, 403, 403},
+		"owner (users.read users.write)": {403, 200, 200, 200, 200, 403, 202, 202, 202, 202},
+		"no key":                         {403, 403, 403, 403, 403, 403, 403, 403, 403, 403},
+		"bad key":                        {403, 403, 403, 403, 403, 403, 403, 403, 403, 403},
 		"no token":                       unauthenticated,
 		"expired":                        unauthenticated,
 		"not yet valid":                  unauthenticated,
@@ -76,9 +77,9 @@ func TestSecurityMatrix(t *testing.T) {
 		"alg none":                       unauthenticated,
 		"HS256 with the public key":      unauthenticated,
 		"unknown kid":                    unauthenticated,
-		"missing scope":                  {403, 403, 403, 403, 403, 403, 403, 403, 403},
-		"another user (bob)":             {403, 404, 404, 404, 404, 202, 403, 403, 403},
-		"admin":                          {200, 200, 200, 200, 200, 202, 202, 202, 202},
+		"missing scope":                  {403, 403, 403, 403, 403, 403, 403, 403, 403, 403},
+		"another user (bob)":             {403, 404, 404, 404, 404, 403, 202, 403, 403, 403},
+		"admin":                          {200, 200, 200, 200, 200, 200, 202, 202, 202, 202},
 	}
 	var table strings.Builder
 	table.WriteString("| caller |")

@@ -29,10 +29,11 @@ var web embed.FS
 type Pages struct {
 	XRay *xray.Daemon     // nil: an empty map
 	Bus  *eventbridge.Bus // nil: no live events
-	// Backlog is how many of the events put before a client connects the
-	// event stream sends first; default 100.
-	Backlog int
 }
+
+// eventBacklog is how many of the events put before a client connects the
+// event stream sends first.
+const eventBacklog = 100
 
 // Register adds the pages' routes to mux:
 //
@@ -206,12 +207,9 @@ func (p *Pages) serveEventStream(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 
-	backlog, n := p.Bus.Events(), p.Backlog
-	if n <= 0 {
-		n = 100
-	}
-	if len(backlog) > n {
-		backlog = backlog[len(backlog)-n:]
+	backlog := p.Bus.Events()
+	if len(backlog) > eventBacklog {
+		backlog = backlog[len(backlog)-eventBacklog:]
 	}
 	sent := map[string]bool{}
 	for _, e := range backlog {

@@ -215,13 +215,13 @@ const waitReserve = time.Second
 // Location and ETag; a replace or patch 200 with the user and its ETag; a
 // delete 204; a failure the problem of its outcome. Otherwise, or if the
 // outcome or the user cannot be read, the answer stays resp: the write is
-// accepted whatever happens here. Either way it says Preference-Applied.
+// accepted whatever happens here, and the 202 is exactly the one it would
+// have been without the preference. A final answer says Preference-Applied.
 func (h *handler) settle(ctx context.Context, req *events.APIGatewayProxyRequest, op users.Op, resp events.APIGatewayProxyResponse, wait int) events.APIGatewayProxyResponse {
 	var a accepted
 	if resp.StatusCode != http.StatusAccepted || json.Unmarshal([]byte(resp.Body), &a) != nil || a.RequestID == "" {
 		return resp
 	}
-	resp.Headers["Preference-Applied"] = apigw.PreferenceApplied(wait)
 	until := time.Now().Add(time.Duration(wait) * time.Second)
 	if deadline, ok := ctx.Deadline(); ok && deadline.Add(-waitReserve).Before(until) {
 		until = deadline.Add(-waitReserve)
@@ -244,7 +244,7 @@ func (h *handler) settle(ctx context.Context, req *events.APIGatewayProxyRequest
 	if !ok {
 		return resp
 	}
-	final.Headers["Preference-Applied"] = resp.Headers["Preference-Applied"]
+	final.Headers["Preference-Applied"] = apigw.PreferenceApplied(wait)
 	if v, ok := resp.Headers["Idempotent-Replayed"]; ok {
 		final.Headers["Idempotent-Replayed"] = v
 	}

@@ -38,9 +38,8 @@ type Daemon struct {
 
 	mu      sync.Mutex
 	traces  map[string]*kept
-	order   []string      // trace ids, oldest first
-	dropped int           // datagrams that were not segment documents
-	changed chan struct{} // closed, and replaced, whenever a segment is stored
+	order   []string // trace ids, oldest first
+	dropped int      // datagrams that were not segment documents
 }
 
 // kept is a trace as the daemon keeps it.
@@ -106,7 +105,7 @@ func NewDaemon() (*Daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("x-ray daemon: %w", err)
 	}
-	x := &Daemon{conn: conn, done: make(chan struct{}), traces: map[string]*kept{}, changed: make(chan struct{})}
+	x := &Daemon{conn: conn, done: make(chan struct{}), traces: map[string]*kept{}}
 	go x.serve()
 	return x, nil
 }
@@ -190,8 +189,6 @@ func (x *Daemon) Segment(s Segment) {
 		}
 	}
 	t.add(s, "")
-	close(x.changed)
-	x.changed = make(chan struct{})
 }
 
 // add flattens s and its nested subsegments into t; parent is the id of the

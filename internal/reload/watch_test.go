@@ -72,7 +72,9 @@ func TestWatcher(t *testing.T) {
 	bin := filepath.Join(root, "bin")
 	pools := map[string]*pool{"A": {}, "B": {}}
 	var fns []Function
-	for name, dir := range map[string]string{"A": "functions/a", "B": "functions/b"} {
+	// In this order: fns[0] is A's below.
+	for _, fn := range []struct{ name, dir string }{{"A", "functions/a"}, {"B", "functions/b"}} {
+		name, dir := fn.name, fn.dir
 		b := filepath.Join(bin, strings.ToLower(name), "bootstrap")
 		write(t, b, "")
 		fns = append(fns, Function{Name: name, Dir: dir, Binary: b, Flags: []string{"-trimpath"}, Pool: pools[name]})

@@ -117,9 +117,12 @@ usersapi is ready (in %.1fs).
   token       bin/usersapi-local token --sub alice --scope "users.read users.write"   (JWKS: %s/_local/jwks.json)
   functions   %d, under an emulated Lambda Runtime API; their logs follow, prefixed by name
   sources     %s
+  dynamodb    %s   users table %s
+              (more list shards: go run ./cmd/usersapi-reshard --endpoint %s --table %s --to N)
 
 Ctrl-C stops everything.
-`, time.Since(start).Seconds(), c.URL, c.URL, base, base, base, base, devKey(c), base, len(c.Pools), watching)
+`, time.Since(start).Seconds(), c.URL, c.URL, base, base, base, base, devKey(c), base, len(c.Pools), watching,
+		c.DynamoDBEndpoint(), c.Stack.Resources["UsersTable"].Name, c.DynamoDBEndpoint(), c.Stack.Resources["UsersTable"].Name)
 	if d := c.Debug; d != nil {
 		fmt.Fprintf(out, `
   debug       %s runs under Delve (no optimisations, no timeout): attach to %s

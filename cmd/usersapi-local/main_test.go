@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -36,7 +38,10 @@ func checkout(t *testing.T, files ...string) string {
 }
 
 // TestInterruptStopsEverything: Ctrl-C (SIGINT) stops the emulators and every
-// function process; no process of the run is left.
+// function process; no process of the run is left. Before that, the banner's
+// DynamoDB line is what usersapi-reshard needs: it moves the run's users to 3
+// list shards while the run serves, and GET /users still lists the user
+// created before.
 func TestInterruptStopsEverything(t *testing.T) {
 	exe := filepath.Join(t.TempDir(), "usersapi-local")
 	if out, err := exec.Command("go", "build", "-o", exe, ".").CombinedOutput(); err != nil {
@@ -55,11 +60,15 @@ func TestInterruptStopsEverything(t *testing.T) {
 	}
 	ready := make(chan bool, 1)
 	api := make(chan string, 1)
+	dynamodb := make(chan []string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			if f := strings.Fields(sc.Text()); len(f) == 2 && f[0] == "API" {
 				api <- f[1]
+			}
+			if f := strings.Fields(sc.Text()); len(f) == 5 && f[0] == "dynamodb" && f[2] == "users" {
+				dynamodb <- []string{f[1], f[4]} // endpoint, table
 			}
 			if strings.Contains(sc.Text(), "Ctrl-C") {
 				ready <- true
@@ -87,18 +96,54 @@ func TestInterruptStopsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatalf("token: %v", err)
 	}
-	req, _ := http.NewRequest("POST", <-api+"/users", strings.NewReader(`{"name":"Ada","email":"ada@example.com"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Api-Key", "local-devapikey-0123456789abcdef")
-	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 202 {
-		t.Fatalf("POST: %v %v", resp, err)
+	base := <-api
+	adminCmd := exec.Command(exe, "token", "--sub", "root", "--scope", "users.admin")
+	adminCmd.Dir = root
+	admin, err := adminCmd.Output()
+	if err != nil {
+		t.Fatalf("token: %v", err)
 	}
-	resp.Body.Close()
+	call := func(method, path, body string) (int, string) {
+		t.Helper()
+		bearer := token
+		if method == "GET" {
+			bearer = admin // lists every user
+		}
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Api-Key", "local-devapikey-0123456789abcdef")
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(bearer)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := call("POST", "/users", `{"name":"Ada","email":"ada@example.com"}`)
+	if code != 202 {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	var accepted struct{ UserID string }
+	if err := json.Unmarshal([]byte(body), &accepted); err != nil || accepted.UserID == "" {
+		t.Fatalf("POST answered %s", body)
+	}
 	time.Sleep(2 * time.Second)
 	if left := processesWith(marker, root); len(left) < 6 {
 		t.Fatalf("only %d processes carry the marker while running: %v", len(left), left)
+	}
+
+	// usersapi-reshard against the run, as the banner says; its settle
+	// outlasts the read function's layout refresh (10 s), so the listing
+	// after it reads the new shards.
+	db := <-dynamodb
+	reshard := exec.Command("go", "run", "../usersapi-reshard", "--endpoint", db[0], "--table", db[1], "--to", "3", "--settle", "11s")
+	if got, err := reshard.CombinedOutput(); err != nil || !strings.Contains(string(got), "1 live users over 3 shards (from 2)") {
+		t.Fatalf("usersapi-reshard: %v\n%s", err, got)
+	}
+	if code, body := call("GET", "/users", ""); code != 200 || !strings.Contains(body, accepted.UserID) {
+		t.Errorf("GET /users after the reshard: %d %s; want the user %s", code, body, accepted.UserID)
 	}
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)

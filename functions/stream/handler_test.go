@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -127,5 +128,33 @@ func TestAWSSampleEvent(t *testing.T) {
 	resp, _ := handle(t, c, ev)
 	if len(resp.BatchItemFailures) != 0 || len(c.got) != 0 {
 		t.Fatalf("published %d, failures %v", len(c.got), resp.BatchItemFailures)
+	}
+}
+
+// TestReshardMoveIsNoEvent: a write that only moves a user's list entry
+// (usersapi-reshard rewrites listPk, not the version) is no change: nothing
+// is published for it.
+func TestReshardMoveIsNoEvent(t *testing.T) {
+	ev := sampleBatch(t)
+	var moves []events.DynamoDBEventRecord
+	for _, rec := range ev.Records {
+		if rec.EventName != "MODIFY" {
+			continue
+		}
+		if _, ok := rec.Change.OldImage["listPk"]; !ok {
+			continue
+		}
+		moved := rec
+		moved.Change.NewImage = maps.Clone(rec.Change.OldImage)
+		moved.Change.NewImage["listPk"] = events.NewStringAttribute("users#7")
+		moves = append(moves, moved)
+	}
+	if len(moves) == 0 {
+		t.Fatal("the sample batch has no update of a listed user")
+	}
+	c := &capture{failAt: -1}
+	resp, _ := handle(t, c, events.DynamoDBEvent{Records: moves})
+	if len(resp.BatchItemFailures) != 0 || len(c.got) != 0 {
+		t.Errorf("a list entry's move published %d changes (failures %v)", len(c.got), resp.BatchItemFailures)
 	}
 }

@@ -98,6 +98,10 @@ type Cloud struct {
 	reloads   reloads           // each function's last reload (Watch)
 }
 
+// DynamoDBEndpoint is where the cloud's DynamoDB Local answers: for tools
+// that work on its tables (usersapi-reshard --endpoint).
+func (c *Cloud) DynamoDBEndpoint() string { return c.endpoints["DYNAMODB"] }
+
 // Start brings the whole pipeline up and returns once it serves.
 func Start(ctx context.Context, opt Options) (_ *Cloud, err error) {
 	if opt, err = opt.withDefaults(); err != nil {

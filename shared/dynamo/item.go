@@ -47,10 +47,13 @@ type emailItem struct {
 	UserID string `dynamodbav:"userId"`
 }
 
-// shardsItem records the list shard count the table's users are written with.
+// shardsItem records the table's list layout: the shard count its users are
+// written with and, after a reshard, the count before it (layout).
 type shardsItem struct {
 	PK     string `dynamodbav:"pk"`
 	Shards int    `dynamodbav:"shards"`
+	From   int    `dynamodbav:"from,omitempty"`
+	Moving bool   `dynamodbav:"moving,omitempty"`
 }
 
 // requestItem is the recorded outcome of a request.

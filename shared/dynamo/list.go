@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"strconv"
@@ -23,7 +22,7 @@ import (
 const (
 	// DefaultListShards is the shard count of a Table made without
 	// ListShards, and the template's default for the ListShards parameter.
-	DefaultListShards = 10
+	DefaultListShards = 2
 	// MaxListShards is the most shards a Table lists over: the template's
 	// MaxValue for ListShards. A page queries every shard.
 	MaxListShards = 100
@@ -83,21 +82,26 @@ func listKey(shard int) string { return listPrefix + strconv.Itoa(shard) }
 // shard that might is read further first. No shard gives more than limit
 // users a page. The position is the id of the last user returned, which is a
 // position in every shard alike: a user is never listed twice nor out of
-// order, and every user that lives through a whole listing is in it.
+// order, and every user that lives through a whole listing is in it. While a
+// reshard moves users (layout), the shards of both counts are merged: a user
+// is in one of them, or for a moment, while the index catches up with its
+// move, in both, and is then taken once.
 func (t *Table) List(ctx context.Context, limit int, next []byte) (users.Page, error) {
 	after, err := decodePosition(next)
 	if err != nil {
 		return users.Page{}, err
 	}
-	if err := t.checkShards(ctx, false); err != nil {
+	l, err := t.layout(ctx, false)
+	if err != nil {
 		return users.Page{}, fmt.Errorf("list users: %w", err)
 	}
-	shards := make([]shardPage, t.shards)
-	all := make([]int, t.shards)
+	n := l.readShards()
+	shards := make([]shardPage, n)
+	all := make([]int, n)
 	for k := range shards {
 		shards[k].last, shards[k].more, all[k] = after, true, k
 	}
-	if err := t.readShards(ctx, shards, all, firstRead(limit, t.shards)); err != nil {
+	if err := t.readShards(ctx, l, shards, all, firstRead(limit, n)); err != nil {
 		return users.Page{}, err
 	}
 	p := users.Page{Items: make([]users.User, 0, limit)}
@@ -117,7 +121,7 @@ func (t *Table) List(ctx context.Context, limit int, next []byte) (users.Page, e
 			}
 		}
 		if len(behind) > 0 {
-			if err := t.readShards(ctx, shards, behind, limit-len(p.Items)); err != nil {
+			if err := t.readShards(ctx, l, shards, behind, limit-len(p.Items)); err != nil {
 				return users.Page{}, err
 			}
 			continue
@@ -125,8 +129,12 @@ func (t *Table) List(ctx context.Context, limit int, next []byte) (users.Page, e
 		if best < 0 {
 			break
 		}
-		p.Items = append(p.Items, shards[best].users[0])
+		u := shards[best].users[0]
 		shards[best].users = shards[best].users[1:]
+		if len(p.Items) > 0 && p.Items[len(p.Items)-1].ID == u.ID {
+			continue // the same user in the shards of both counts: once
+		}
+		p.Items = append(p.Items, u)
 	}
 	more := false
 	for _, s := range shards {
@@ -158,7 +166,7 @@ type shardPage struct {
 
 // readShards reads the next n users of each of the shards named, after their
 // last id read, listConcurrency at a time; the first error stops the others.
-func (t *Table) readShards(ctx context.Context, shards []shardPage, which []int, n int) error {
+func (t *Table) readShards(ctx context.Context, l layout, shards []shardPage, which []int, n int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -174,7 +182,7 @@ func (t *Table) readShards(ctx context.Context, shards []shardPage, which []int,
 			if ctx.Err() != nil {
 				return
 			}
-			read, more, err := t.queryShard(ctx, k, n, shards[k].last)
+			read, more, err := t.queryShard(ctx, l, k, n, shards[k].last)
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -199,8 +207,9 @@ func (t *Table) readShards(ctx context.Context, shards []shardPage, which []int,
 }
 
 // queryShard returns the first limit users of shard after the id after ("":
-// from the start), and whether the shard may hold more.
-func (t *Table) queryShard(ctx context.Context, shard, limit int, after string) ([]users.User, bool, error) {
+// from the start), and whether the shard may hold more. A user the layout
+// does not put in the shard is refused.
+func (t *Table) queryShard(ctx context.Context, l layout, shard, limit int, after string) ([]users.User, bool, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(t.users),
 		IndexName:                 aws.String(listIndex),
@@ -222,9 +231,9 @@ func (t *Table) queryShard(ctx context.Context, shard, limit int, after string) 
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 			return nil, false, fmt.Errorf("list users: shard %d: %w", shard, err)
 		}
-		if want := shardOf(it.ID, t.shards); want != shard {
-			return nil, false, fmt.Errorf("list users: user %s is in list shard %d, not %d: the table was written with another ListShards than %d (docs/scale.md)",
-				it.ID, shard, want, t.shards)
+		if !l.holds(it.ID, shard) {
+			return nil, false, fmt.Errorf("list users: user %s is in list shard %d, not %d: the table was written with another count than the %d shards it records (docs/scale.md)",
+				it.ID, shard, shardOf(it.ID, l.shards), l.shards)
 		}
 		u, err := it.user()
 		if err != nil {
@@ -259,95 +268,4 @@ func decodePosition(b []byte) (string, error) {
 		return "", users.Errorf(users.Invalid, "the cursor is not valid")
 	}
 	return uuid.UUID(b[1:]).String(), nil
-}
-
-// checkShards makes sure the table's users are listed over t.shards shards:
-// the count the first write recorded in the table (record: this call may be
-// that write's), and no user left from before list shards. Once it holds, a
-// Table does not read it again; a refusal is returned every time.
-func (t *Table) checkShards(ctx context.Context, record bool) error {
-	t.shardsMu.Lock()
-	defer t.shardsMu.Unlock()
-	if t.shardsChecked {
-		return nil
-	}
-	if t.shards < 1 || t.shards > MaxListShards {
-		return fmt.Errorf("list shards: %d is not from 1 to %d", t.shards, MaxListShards)
-	}
-	for {
-		n, ok, err := t.recordedShards(ctx)
-		if err != nil {
-			return err
-		}
-		if ok {
-			if n != t.shards {
-				return fmt.Errorf("list shards: the table's users are listed over %d shards, but ListShards is %d: "+
-					"the count cannot change after the first write (docs/scale.md); deploy ListShards=%d", n, t.shards, n)
-			}
-			t.shardsChecked = true
-			return nil
-		}
-		if err := t.checkUnsharded(ctx); err != nil {
-			return err
-		}
-		if !record {
-			return nil // nothing written yet: the first write records the count
-		}
-		av, err := attributevalue.MarshalMap(shardsItem{PK: shardsKey, Shards: t.shards})
-		if err != nil {
-			return fmt.Errorf("list shards: %w", err)
-		}
-		_, err = t.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.users), Item: av,
-			ConditionExpression: aws.String("attribute_not_exists(pk)")})
-		var ccf *types.ConditionalCheckFailedException
-		switch {
-		case errors.As(err, &ccf):
-			continue // another writer recorded it first: compare with theirs
-		case err != nil:
-			return fmt.Errorf("list shards: record %d: %w", t.shards, err)
-		}
-		t.shardsChecked = true
-		return nil
-	}
-}
-
-// recordedShards returns the shard count recorded in the table, and false
-// when none is.
-func (t *Table) recordedShards(ctx context.Context) (int, bool, error) {
-	out, err := t.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(t.users),
-		Key:            map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: shardsKey}},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return 0, false, fmt.Errorf("list shards: read the recorded count: %w", err)
-	}
-	if out.Item == nil {
-		return 0, false, nil
-	}
-	var it shardsItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return 0, false, fmt.Errorf("list shards: read the recorded count: %w", err)
-	}
-	return it.Shards, true, nil
-}
-
-// checkUnsharded refuses a table with users written before list shards
-// (listPk "users"): no shard holds them, so they would vanish from listings.
-func (t *Table) checkUnsharded(ctx context.Context) error {
-	out, err := t.client.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(t.users),
-		IndexName:                 aws.String(listIndex),
-		KeyConditionExpression:    aws.String("listPk = :all"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":all": &types.AttributeValueMemberS{Value: unshardedListPK}},
-		Limit:                     aws.Int32(1),
-	})
-	if err != nil {
-		return fmt.Errorf("list shards: look for unsharded users: %w", err)
-	}
-	if len(out.Items) > 0 {
-		return errors.New(`list shards: the table has users listed under listPk "users", written before list shards; ` +
-			"they would vanish from listings: move them to their shards first (docs/scale.md)")
-	}
-	return nil
 }

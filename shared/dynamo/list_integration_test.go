@@ -32,7 +32,7 @@ import (
 func TestListShardsExact(t *testing.T) {
 	tables := dynamotest.Deploy(t)
 	ctx := context.Background()
-	counts := []int{1, 3, dynamo.DefaultListShards}
+	counts := []int{1, dynamo.DefaultListShards, 3, 10}
 	tbls := make([]*dynamo.Table, len(counts))
 	for i, n := range counts {
 		name := tables.NewUsersTable(t, "ListShards"+strconv.Itoa(n))
@@ -211,7 +211,7 @@ func TestListShardsRecorded(t *testing.T) {
 	const misplaced = "0193a4b2-7c3d-7e4f-8a5b-6c7d8e9f0a1b"
 	tables.Put(t, name, map[string]any{"pk": "USER#" + misplaced, "id": misplaced, "name": "N", "email": "n@example.com",
 		"version": 1, "createdAt": now, "updatedAt": now, "listPk": "users#1"})
-	if _, err := two.List(ctx, 10, nil); err == nil || !strings.Contains(err.Error(), "another ListShards") {
+	if _, err := two.List(ctx, 10, nil); err == nil || !strings.Contains(err.Error(), "another count than the 2 shards it records") {
 		t.Errorf("listing a misplaced user: %v", err)
 	}
 }

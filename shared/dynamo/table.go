@@ -31,16 +31,20 @@ type Table struct {
 	users    string
 	requests string
 	now      func() time.Time
-	shards   int // list shards (ListShards)
+	shards   int           // list shards configured (ListShards): recorded by the first write, checked against the layout
+	refresh  time.Duration // how long the layout read is trusted (LayoutRefresh)
 
-	shardsMu      sync.Mutex
-	shardsChecked bool // the table's recorded shard count is shards (checkShards)
+	layoutMu    sync.Mutex
+	layoutKnown bool      // current holds the table's layout, read at layoutAt
+	layoutAt    time.Time // when current was read
+	current     layout
 }
 
 // NewTable returns a Table over the named users and requests tables, listing
 // over DefaultListShards shards unless an option says otherwise.
 func NewTable(client API, usersTable, requestsTable string, opts ...Option) *Table {
-	t := &Table{client: client, users: usersTable, requests: requestsTable, now: time.Now, shards: DefaultListShards}
+	t := &Table{client: client, users: usersTable, requests: requestsTable, now: time.Now, shards: DefaultListShards,
+		refresh: DefaultLayoutRefresh}
 	for _, o := range opts {
 		o(t)
 	}
@@ -110,7 +114,8 @@ const maxAttempts = 5
 // precondition-failed, email-taken) is recorded as failed and returned without
 // error; an error means the outcome is unknown and the command must be retried.
 func (t *Table) Apply(ctx context.Context, cmd users.Command) (users.Request, error) {
-	if err := t.checkShards(ctx, true); err != nil {
+	l, err := t.layout(ctx, true)
+	if err != nil {
 		return users.Request{}, fmt.Errorf("apply %s %s: %w", cmd.Op, cmd.RequestID, err)
 	}
 	for attempt := 1; ; attempt++ {
@@ -142,7 +147,7 @@ func (t *Table) Apply(ctx context.Context, cmd users.Command) (users.Request, er
 			}
 			return t.recordFailure(ctx, cmd, err, now)
 		}
-		tx, emailIndex, err := t.transaction(cmd, cur, exists, next, now)
+		tx, emailIndex, err := t.transaction(cmd, cur, exists, next, now, l.shards)
 		if err != nil {
 			return users.Request{}, err
 		}
@@ -172,14 +177,14 @@ func (t *Table) Apply(ctx context.Context, cmd users.Command) (users.Request, er
 	}
 }
 
-// transaction returns the writes that turn cur into next, with the request
-// record last, and the index of the write that reserves a new email (-1: none).
-func (t *Table) transaction(cmd users.Command, cur userItem, exists bool, next users.User, now time.Time) ([]types.TransactWriteItem, int, error) {
+// transaction returns the writes that turn cur into next, the user listed
+// over shards, with the request record last, and the index of the write that reserves a new email (-1: none).
+func (t *Table) transaction(cmd users.Command, cur userItem, exists bool, next users.User, now time.Time, shards int) ([]types.TransactWriteItem, int, error) {
 	var tx []types.TransactWriteItem
 	id := &types.AttributeValueMemberS{Value: string(cmd.UserID)}
 
 	item := toItem(next, cmd)
-	item.ListPK = listKey(shardOf(string(next.ID), t.shards))
+	item.ListPK = listKey(shardOf(string(next.ID), shards))
 	if cmd.Op == users.Delete {
 		// Erased at once: the tombstone keeps none of the user's data.
 		item = tombstone(item, now)

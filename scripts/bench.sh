@@ -43,7 +43,7 @@ if ! bash scripts/bench-size.sh --tsv >"$logs/size.tsv" 2>"$logs/size.err"; then
 fi
 run init -bench '^BenchmarkInit$' -benchtime 200x ./internal/benchdata/
 run apply -bench '^BenchmarkApply$' -benchtime 40x ./shared/dynamo/
-run list -bench '^BenchmarkList$' -benchtime 100x ./shared/dynamo/
+run list -bench '^BenchmarkList$' -benchtime 300x ./shared/dynamo/
 run start -bench '^BenchmarkStart$' -benchtime 3x ./internal/localcloud/
 run e2e -bench '^Benchmark(GetUser|Write|WriteWait|WriteConcurrent)$' -benchtime 100x ./internal/localcloud/
 run reload -bench '^BenchmarkReload$' -benchtime 10x ./internal/localcloud/

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/usersapi/usersapi/shared/users"
 )
@@ -167,43 +167,23 @@ type shardPage struct {
 // readShards reads the next n users of each of the shards named, after their
 // last id read, listConcurrency at a time; the first error stops the others.
 func (t *Table) readShards(ctx context.Context, l layout, shards []shardPage, which []int, n int) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	slots := make(chan struct{}, listConcurrency)
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(listConcurrency)
 	for _, k := range which {
-		wg.Go(func() {
-			slots <- struct{}{}
-			defer func() { <-slots }()
-			if ctx.Err() != nil {
-				return
-			}
+		g.Go(func() error {
 			read, more, err := t.queryShard(ctx, l, k, n, shards[k].last)
 			if err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
-				cancel()
-				return
+				return err
 			}
-			s := &shards[k]
+			s := &shards[k] // each goroutine its own shard
 			s.users, s.more = append(s.users, read...), more
 			if len(read) > 0 {
 				s.last = string(read[len(read)-1].ID)
 			}
+			return nil
 		})
 	}
-	wg.Wait()
-	if firstErr == nil && ctx.Err() != nil {
-		return fmt.Errorf("list users: %w", ctx.Err())
-	}
-	return firstErr
+	return g.Wait()
 }
 
 // queryShard returns the first limit users of shard after the id after ("":

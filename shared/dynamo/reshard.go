@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 )
 
 // ReshardAPI is the part of the DynamoDB client that Reshard uses.
@@ -52,7 +53,7 @@ type ReshardReport struct {
 // rare, so a pass that keeps finding them means something is wrong.
 const maxReshardPasses = 5
 
-// reshardConcurrency bounds the moves in flight.
+// reshardConcurrency bounds the scan and the moves in flight.
 const reshardConcurrency = 8
 
 // Reshard moves the live users of the users table to `to` list shards, while
@@ -179,22 +180,9 @@ func beginReshard(ctx context.Context, client ReshardAPI, table string, from, to
 // entry is not in its shard under `to`; it returns how many moved and how
 // many live users it saw.
 func movePass(ctx context.Context, client ReshardAPI, table string, to int) (moved, live int, err error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	fail := func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		cancel()
-	}
-	slots := make(chan struct{}, reshardConcurrency)
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(reshardConcurrency)
+	var n atomic.Int64
 	pages := dynamodb.NewScanPaginator(client, &dynamodb.ScanInput{
 		TableName:                aws.String(table),
 		ConsistentRead:           aws.Bool(true),
@@ -202,45 +190,44 @@ func movePass(ctx context.Context, client ReshardAPI, table string, to int) (mov
 		FilterExpression:         aws.String("attribute_exists(listPk)"),
 		ExpressionAttributeNames: map[string]string{"#id": "id"},
 	})
-	for pages.HasMorePages() && ctx.Err() == nil {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			fail(fmt.Errorf("scan: %w", err))
-			break
-		}
-		for _, av := range page.Items {
-			var it struct {
-				PK     string `dynamodbav:"pk"`
-				ID     string `dynamodbav:"id"`
-				ListPK string `dynamodbav:"listPk"`
+	g.Go(func() error {
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("scan: %w", err)
 			}
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				fail(fmt.Errorf("scan: %w", err))
-				break
-			}
-			live++
-			want := listKey(shardOf(it.ID, to))
-			if it.ListPK == want {
-				continue
-			}
-			slots <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-slots }()
-				ok, err := moveUser(ctx, client, table, it.PK, it.ListPK, want)
-				if err != nil {
-					fail(fmt.Errorf("move user %s: %w", it.ID, err))
-					return
+			for _, av := range page.Items {
+				var it struct {
+					PK     string `dynamodbav:"pk"`
+					ID     string `dynamodbav:"id"`
+					ListPK string `dynamodbav:"listPk"`
 				}
-				if ok {
-					mu.Lock()
-					moved++
-					mu.Unlock()
+				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+					return fmt.Errorf("scan: %w", err)
 				}
-			})
+				live++
+				want := listKey(shardOf(it.ID, to))
+				if it.ListPK == want {
+					continue
+				}
+				// Go blocks while reshardConcurrency moves are in flight
+				// (the scan holds one slot of the limit too).
+				g.Go(func() error {
+					ok, err := moveUser(ctx, client, table, it.PK, it.ListPK, want)
+					if err != nil {
+						return fmt.Errorf("move user %s: %w", it.ID, err)
+					}
+					if ok {
+						n.Add(1)
+					}
+					return nil
+				})
+			}
 		}
-	}
-	wg.Wait()
-	return moved, live, firstErr
+		return nil
+	})
+	err = g.Wait()
+	return int(n.Load()), live, err
 }
 
 // moveUser sets the listPk of the user item pk from cur to want, and reports

@@ -134,11 +134,11 @@ func TestInterruptStopsEverything(t *testing.T) {
 		t.Fatalf("only %d processes carry the marker while running: %v", len(left), left)
 	}
 
-	// usersapi-reshard against the run, as the banner says; its settle
-	// outlasts the read function's layout refresh (10 s), so the listing
-	// after it reads the new shards.
+	// usersapi-reshard against the run, as the banner says (short waits:
+	// nothing is written or listed meanwhile, and the read function reads the
+	// layout first after it).
 	db := <-dynamodb
-	reshard := exec.Command("go", "run", "../usersapi-reshard", "--endpoint", db[0], "--table", db[1], "--to", "3", "--settle", "11s")
+	reshard := exec.Command("go", "run", "../usersapi-reshard", "--endpoint", db[0], "--table", db[1], "--to", "3", "--settle", "10ms", "--catch-up", "10ms")
 	if got, err := reshard.CombinedOutput(); err != nil || !strings.Contains(string(got), "1 live users over 3 shards (from 2)") {
 		t.Fatalf("usersapi-reshard: %v\n%s", err, got)
 	}

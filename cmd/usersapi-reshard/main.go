@@ -1,10 +1,11 @@
 // Command usersapi-reshard changes the number of list shards of a stage's
 // users table while the API serves: it records the move, waits until every
-// function lists over both counts, moves each live user's list entry, and
-// records the move done (dynamo.Reshard; docs/scale.md, Changing ListShards).
-// Deploy the new ListShards after it.
+// function lists over both counts, switches writes to the new count, waits
+// again, moves each live user's list entry, and records the move done
+// (dynamo.Reshard; docs/scale.md, Changing ListShards). Deploy the new
+// ListShards after it.
 //
-//	usersapi-reshard --table NAME --to N [--region R] [--endpoint URL] [--settle 30s]
+//	usersapi-reshard --table NAME --to N [--region R] [--endpoint URL] [--settle 45s] [--catch-up 5s]
 //
 // It uses the AWS SDK's default configuration (environment, profile, SSO)
 // against AWS, or --endpoint for the DynamoDB Local of `make run`.
@@ -22,10 +23,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/usersapi/usersapi/shared/dynamo"
 )
@@ -48,12 +47,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	region := fs.String("region", "", "the table's region (default: the SDK's configuration)")
 	endpoint := fs.String("endpoint", "", "a DynamoDB endpoint other than AWS's: make run's DynamoDB Local (its banner prints it)")
 	settle := fs.Duration("settle", dynamo.DefaultReshardSettle,
-		"the wait between recording the move and moving users: longer than the functions' layout refresh (10 s) and their longest call (15 s)")
+		"the wait after each layout change, twice: longer than the functions' layout refresh (10 s) plus their longest call (the worker's 30 s)")
+	catchUp := fs.Duration("catch-up", dynamo.DefaultReshardCatchUp, "the wait for the index after the last move, before listings read the new count alone")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *table == "" || *to == 0 || fs.NArg() > 0 {
-		return errors.New("usage: usersapi-reshard --table NAME --to N [--region R] [--endpoint URL] [--settle 30s]")
+		return errors.New("usage: usersapi-reshard --table NAME --to N [--region R] [--endpoint URL] [--settle 45s] [--catch-up 5s]")
 	}
 	var opts []func(*config.LoadOptions) error
 	if *region != "" {
@@ -68,15 +68,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("AWS configuration: %w", err)
 	}
-	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		if *endpoint != "" {
-			o.BaseEndpoint = aws.String(*endpoint)
-		}
-	})
+	var at *string
+	if *endpoint != "" {
+		at = endpoint
+	}
+	client := dynamo.NewClient(cfg, at)
+	if *settle < dynamo.DefaultReshardSettle {
+		fmt.Fprintf(out, "warning: --settle %s is shorter than %s: safe only while no function of the stage runs\n", *settle, dynamo.DefaultReshardSettle)
+	}
 
 	start := time.Now()
-	fmt.Fprintf(out, "resharding %s to %d list shards: recording the move, then waiting %s for every function to list over both counts…\n", *table, *to, *settle)
-	rep, err := dynamo.Reshard(ctx, client, *table, *to, dynamo.ReshardOptions{Settle: *settle, Progress: func(r dynamo.ReshardReport) {
+	fmt.Fprintf(out, "resharding %s to %d list shards: recording the move, then waiting %s twice for every function to list over both counts and write with the new one…\n", *table, *to, *settle)
+	rep, err := dynamo.Reshard(ctx, client, *table, *to, dynamo.ReshardOptions{Settle: *settle, CatchUp: *catchUp, Progress: func(r dynamo.ReshardReport) {
 		fmt.Fprintf(out, "pass %d: %d live users, %d moved so far\n", r.Passes, r.Users, r.Moved)
 	}})
 	if err != nil {

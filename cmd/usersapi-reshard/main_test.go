@@ -40,10 +40,10 @@ func TestReshard(t *testing.T) {
 
 	endpoint := emulatortest.DynamoDB(t)
 	var out bytes.Buffer
-	if err := run(ctx, []string{"--endpoint", endpoint, "--table", name, "--to", "3", "--settle", "20ms"}, &out); err != nil {
+	if err := run(ctx, []string{"--endpoint", endpoint, "--table", name, "--to", "3", "--settle", "20ms", "--catch-up", "20ms"}, &out); err != nil {
 		t.Fatalf("reshard: %v\n%s", err, out.String())
 	}
-	for _, line := range []string{"resharding " + name + " to 3 list shards", "pass 1: 40 live users", "40 live users over 3 shards (from 2)", "Now deploy ListShards=3"} {
+	for _, line := range []string{"warning: --settle 20ms is shorter than 45s", "resharding " + name + " to 3 list shards", "pass 1: 40 live users", "40 live users over 3 shards (from 2)", "Now deploy ListShards=3"} {
 		if !strings.Contains(out.String(), line) {
 			t.Errorf("output lacks %q:\n%s", line, out.String())
 		}

@@ -48,11 +48,13 @@ type emailItem struct {
 }
 
 // shardsItem records the table's list layout: the shard count its users are
-// written with and, after a reshard, the count before it (layout).
+// written with, the count before the last reshard, the count a reshard goes
+// to while it begins, and whether one is under way (layout).
 type shardsItem struct {
 	PK     string `dynamodbav:"pk"`
 	Shards int    `dynamodbav:"shards"`
 	From   int    `dynamodbav:"from,omitempty"`
+	To     int    `dynamodbav:"to,omitempty"`
 	Moving bool   `dynamodbav:"moving,omitempty"`
 }
 

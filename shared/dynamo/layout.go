@@ -30,29 +30,29 @@ func LayoutRefresh(d time.Duration) Option { return func(t *Table) { t.refresh =
 //   - from: the count before the last reshard (0: never resharded). A function
 //     still configured with it keeps working, so the deploy of the new count can
 //     come after the reshard.
-//   - moving: the reshard from `from` to `shards` is under way, so a user may
-//     be in either count's shard: a listing reads the shards of both.
+//   - to: while a reshard begins, the count it goes to: listed, and accepted as
+//     configured, but not yet written (0: none).
+//   - moving: a reshard is under way, so a user may be in the shard of any of
+//     these counts: a listing reads the shards of all of them.
 type layout struct {
 	shards int
 	from   int
+	to     int
 	moving bool
 }
 
 // readShards is how many shards a listing merges: while users move, the
-// shards of both counts (shard k's key is the same name in both, and a user is
-// in exactly one of them, since its item has one listPk).
+// shards of every count named (shard k's key is the same name under each, and
+// a user is in exactly one of them, since its item has one listPk).
 func (l layout) readShards() int {
 	if l.moving {
-		return max(l.shards, l.from)
+		return max(l.shards, l.from, l.to)
 	}
 	return l.shards
 }
 
-// holds reports whether a user with id belongs in shard k: its shard under
-// the count writes use, or, while users move, under the count before.
-func (l layout) holds(id string, k int) bool {
-	return shardOf(id, l.shards) == k || (l.moving && shardOf(id, l.from) == k)
-}
+// accepts reports whether a function configured with n shards may use the table.
+func (l layout) accepts(n int) bool { return n == l.shards || n == l.from || n == l.to }
 
 // layout returns the table's list layout, read again when the copy the Table
 // holds is older than its refresh period. It refuses a table whose layout the
@@ -76,7 +76,7 @@ func (t *Table) layout(ctx context.Context, record bool) (layout, error) {
 			return layout{}, err
 		}
 		if ok {
-			if t.shards != l.shards && t.shards != l.from {
+			if !l.accepts(t.shards) {
 				t.layoutKnown = false
 				return layout{}, fmt.Errorf("list shards: the table's users are listed over %d shards, but ListShards is %d: "+
 					"change the count with `usersapi-reshard --table %s --to %d` before deploying it, or deploy ListShards=%d (docs/scale.md, Changing ListShards)",
@@ -128,8 +128,9 @@ func readLayout(ctx context.Context, client layoutReader, table string, consiste
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
 		return layout{}, false, fmt.Errorf("list shards: read the recorded count: %w", err)
 	}
-	l := layout{shards: it.Shards, from: it.From, moving: it.Moving}
-	if l.shards < 1 || l.shards > MaxListShards || l.from < 0 || l.from > MaxListShards || (l.moving && l.from < 1) {
+	l := layout{shards: it.Shards, from: it.From, to: it.To, moving: it.Moving}
+	if l.shards < 1 || l.shards > MaxListShards || l.from < 0 || l.from > MaxListShards || l.to < 0 || l.to > MaxListShards ||
+		(l.to > 0 && !l.moving) || (l.moving && l.to == 0 && l.from == 0) {
 		return layout{}, false, fmt.Errorf("list shards: the recorded layout %+v is not one this code writes", it)
 	}
 	return l, true, nil

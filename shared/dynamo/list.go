@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -83,9 +85,9 @@ func listKey(shard int) string { return listPrefix + strconv.Itoa(shard) }
 // users a page. The position is the id of the last user returned, which is a
 // position in every shard alike: a user is never listed twice nor out of
 // order, and every user that lives through a whole listing is in it. While a
-// reshard moves users (layout), the shards of both counts are merged: a user
+// reshard moves users (layout), the shards of both counts are merged (a user
 // is in one of them, or for a moment, while the index catches up with its
-// move, in both, and is then taken once.
+// move, in both, and is then taken once), and read a second time (below).
 func (t *Table) List(ctx context.Context, limit int, next []byte) (users.Page, error) {
 	after, err := decodePosition(next)
 	if err != nil {
@@ -101,7 +103,7 @@ func (t *Table) List(ctx context.Context, limit int, next []byte) (users.Page, e
 	for k := range shards {
 		shards[k].last, shards[k].more, all[k] = after, true, k
 	}
-	if err := t.readShards(ctx, l, shards, all, firstRead(limit, n)); err != nil {
+	if err := t.readShards(ctx, shards, all, firstRead(limit, n)); err != nil {
 		return users.Page{}, err
 	}
 	p := users.Page{Items: make([]users.User, 0, limit)}
@@ -121,7 +123,7 @@ func (t *Table) List(ctx context.Context, limit int, next []byte) (users.Page, e
 			}
 		}
 		if len(behind) > 0 {
-			if err := t.readShards(ctx, l, shards, behind, limit-len(p.Items)); err != nil {
+			if err := t.readShards(ctx, shards, behind, limit-len(p.Items)); err != nil {
 				return users.Page{}, err
 			}
 			continue
@@ -139,6 +141,30 @@ func (t *Table) List(ctx context.Context, limit int, next []byte) (users.Page, e
 	more := false
 	for _, s := range shards {
 		more = more || s.more || len(s.users) > 0
+	}
+	if l.moving && len(p.Items) > 0 {
+		// A user that a reshard moved between two reads of this page may be
+		// in none of them (read from its new shard before it came, from its
+		// old one after it left). A user moves once, from the old count's
+		// shard to the new one's, so every shard read again, after all the
+		// first reads, up to the page's last id, finds it where it went.
+		last := p.Items[len(p.Items)-1].ID
+		again, err := t.readAgain(ctx, n, limit, after, string(last))
+		if err != nil {
+			return users.Page{}, err
+		}
+		byID := map[users.ID]users.User{}
+		for _, u := range slices.Concat(p.Items, again) {
+			byID[u.ID] = u
+		}
+		ids := slices.Sorted(maps.Keys(byID))
+		if len(ids) > limit {
+			ids, more = ids[:limit], true
+		}
+		p.Items = p.Items[:0]
+		for _, id := range ids {
+			p.Items = append(p.Items, byID[id])
+		}
 	}
 	if more && len(p.Items) > 0 {
 		if p.Next, err = encodePosition(p.Items[len(p.Items)-1].ID); err != nil {
@@ -166,12 +192,12 @@ type shardPage struct {
 
 // readShards reads the next n users of each of the shards named, after their
 // last id read, listConcurrency at a time; the first error stops the others.
-func (t *Table) readShards(ctx context.Context, l layout, shards []shardPage, which []int, n int) error {
+func (t *Table) readShards(ctx context.Context, shards []shardPage, which []int, n int) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(listConcurrency)
 	for _, k := range which {
 		g.Go(func() error {
-			read, more, err := t.queryShard(ctx, l, k, n, shards[k].last)
+			read, more, err := t.queryShard(ctx, k, n, shards[k].last, "")
 			if err != nil {
 				return err
 			}
@@ -187,9 +213,11 @@ func (t *Table) readShards(ctx context.Context, l layout, shards []shardPage, wh
 }
 
 // queryShard returns the first limit users of shard after the id after ("":
-// from the start), and whether the shard may hold more. A user the layout
-// does not put in the shard is refused.
-func (t *Table) queryShard(ctx context.Context, l layout, shard, limit int, after string) ([]users.User, bool, error) {
+// from the start) and up to the id upTo ("": no bound), and whether the shard
+// may hold more. Every entry of the shard is listed, whatever count its id
+// names: a user is where its one listPk is, and the layout says which
+// shards a listing reads.
+func (t *Table) queryShard(ctx context.Context, shard, limit int, after, upTo string) ([]users.User, bool, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(t.users),
 		IndexName:                 aws.String(listIndex),
@@ -197,9 +225,19 @@ func (t *Table) queryShard(ctx context.Context, l layout, shard, limit int, afte
 		ExpressionAttributeValues: map[string]types.AttributeValue{":shard": &types.AttributeValueMemberS{Value: listKey(shard)}},
 		Limit:                     aws.Int32(int32(limit)),
 	}
-	if after != "" {
+	v := in.ExpressionAttributeValues
+	switch {
+	case after != "" && upTo != "":
+		// One condition on the sort key only: BETWEEN is inclusive, so the
+		// user at after is dropped below.
+		in.KeyConditionExpression = aws.String("listPk = :shard AND id BETWEEN :after AND :upTo")
+		v[":after"], v[":upTo"] = &types.AttributeValueMemberS{Value: after}, &types.AttributeValueMemberS{Value: upTo}
+	case after != "":
 		in.KeyConditionExpression = aws.String("listPk = :shard AND id > :after")
-		in.ExpressionAttributeValues[":after"] = &types.AttributeValueMemberS{Value: after}
+		v[":after"] = &types.AttributeValueMemberS{Value: after}
+	case upTo != "":
+		in.KeyConditionExpression = aws.String("listPk = :shard AND id <= :upTo")
+		v[":upTo"] = &types.AttributeValueMemberS{Value: upTo}
 	}
 	out, err := t.client.Query(ctx, in)
 	if err != nil {
@@ -211,9 +249,8 @@ func (t *Table) queryShard(ctx context.Context, l layout, shard, limit int, afte
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 			return nil, false, fmt.Errorf("list users: shard %d: %w", shard, err)
 		}
-		if !l.holds(it.ID, shard) {
-			return nil, false, fmt.Errorf("list users: user %s is in list shard %d, not %d: the table was written with another count than the %d shards it records (docs/scale.md)",
-				it.ID, shard, shardOf(it.ID, l.shards), l.shards)
+		if it.ID == after {
+			continue
 		}
 		u, err := it.user()
 		if err != nil {
@@ -222,6 +259,35 @@ func (t *Table) queryShard(ctx context.Context, l layout, shard, limit int, afte
 		read = append(read, u)
 	}
 	return read, len(out.LastEvaluatedKey) > 0, nil
+}
+
+// readAgain reads every one of n shards again from after up to upTo, whole,
+// all at once (listConcurrency at a time), and returns what it read.
+func (t *Table) readAgain(ctx context.Context, n, limit int, after, upTo string) ([]users.User, error) {
+	found := make([][]users.User, n)
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(listConcurrency)
+	for k := range n {
+		g.Go(func() error {
+			for from := after; ; {
+				// limit+1: a read after the first starts with the user at
+				// from, which queryShard drops.
+				read, more, err := t.queryShard(ctx, k, limit+1, from, upTo)
+				if err != nil {
+					return err
+				}
+				found[k] = append(found[k], read...)
+				if !more || len(read) == 0 {
+					return nil
+				}
+				from = string(read[len(read)-1].ID)
+			}
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return slices.Concat(found...), nil
 }
 
 // positionV1 is the first byte of a listing position, followed by the 16

@@ -1,9 +1,11 @@
 package dynamo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -23,18 +25,27 @@ type ReshardAPI interface {
 
 var _ ReshardAPI = (*dynamodb.Client)(nil)
 
-// DefaultReshardSettle is how long Reshard waits between recording that users
-// move and moving the first: longer than DefaultLayoutRefresh plus the
-// longest call of a function (15 s), so that every function lists over both
-// counts and writes with the new one before any user moves.
-const DefaultReshardSettle = 30 * time.Second
+// DefaultReshardSettle is how long Reshard waits after each change of the
+// layout that functions must see before the next step: longer than
+// DefaultLayoutRefresh (10 s) plus the longest call of a function that uses
+// the layout (the worker's timeout, 30 s), plus a margin.
+const DefaultReshardSettle = 45 * time.Second
+
+// DefaultReshardCatchUp is how long Reshard waits after its last pass before
+// listings stop reading the old count's shards: time for the index to apply
+// the last moves (DynamoDB propagates to a global secondary index
+// asynchronously, usually within a second).
+const DefaultReshardCatchUp = 5 * time.Second
 
 // ReshardOptions tune Reshard.
 type ReshardOptions struct {
-	// Settle is the wait after the reshard is recorded and before users move
+	// Settle is the wait after each layout change that functions must see
 	// (DefaultReshardSettle when zero). It must be longer than the
 	// LayoutRefresh of every Table in use plus its longest call.
 	Settle time.Duration
+	// CatchUp is the wait between the last pass and the end of the move
+	// (DefaultReshardCatchUp when zero).
+	CatchUp time.Duration
 	// Progress, if set, is called after each pass over the table.
 	Progress func(ReshardReport)
 }
@@ -57,33 +68,48 @@ const maxReshardPasses = 5
 const reshardConcurrency = 8
 
 // Reshard moves the live users of the users table to `to` list shards, while
-// the API keeps serving, listing exactly, throughout:
+// the API keeps serving and listing exactly:
 //
-//  1. It records the move in the table's layout (shards: to, from: the count
-//     before, moving). Every Table reads it within its LayoutRefresh: from then
-//     on it writes users under the new count and lists the shards of both.
-//  2. It waits opt.Settle, so that no function still writes under the old count.
+//  1. It records that a move to `to` begins (layout: to, moving). Every Table
+//     reads the layout again within its LayoutRefresh; from then on it lists
+//     the shards of both counts, and still writes under the old one. It waits
+//     opt.Settle, so that every listing reads both before any user moves.
+//  2. It switches writes to the new count (shards: to, from: the old count) and
+//     waits opt.Settle again, so that no write under the old count is still
+//     in flight.
 //  3. It scans the table (strongly consistent) and rewrites the listPk of each
 //     live user not in its shard under the new count, on the condition that
 //     the listPk is still the one read (a user written or deleted meanwhile is
 //     left to the next pass); it scans again until a pass moves no one.
-//  4. It records the move done (moving removed): listings read the new count's
-//     shards only. The old count stays recorded as `from`, so functions still
-//     configured with it keep working until ListShards is deployed.
+//  4. It waits opt.CatchUp for the index, then records the move done (moving
+//     removed): listings read the new count's shards only. The old count stays
+//     recorded as `from`, so functions still configured with it keep working
+//     until ListShards is deployed.
 //
-// A move changes no user's version, so the stream function makes no change
-// event of it. Reshard run again after it stopped half-way resumes the same
-// move; a move to another count is refused until that one is finished.
+// While users move, a page of List reads every shard twice (see List), so a
+// user moved between two reads of one page is still listed. A move changes
+// no user's version, so the stream function makes no change event of it.
+// Reshard run again after it stopped half-way resumes the same move; a move to
+// another count is refused until that one is finished.
 func Reshard(ctx context.Context, client ReshardAPI, table string, to int, opt ReshardOptions) (ReshardReport, error) {
 	rep := ReshardReport{To: to}
 	if to < 1 || to > MaxListShards {
 		return rep, fmt.Errorf("reshard: %d shards is not from 1 to %d", to, MaxListShards)
 	}
+	settle := cmp.Or(opt.Settle, DefaultReshardSettle)
+	wait := func(d time.Duration) error {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("reshard: %w (run it again to go on)", ctx.Err())
+		case <-time.After(d):
+			return nil
+		}
+	}
 	l, ok, err := readLayout(ctx, client, table, true)
 	if err != nil {
 		return rep, fmt.Errorf("reshard: %w", err)
 	}
-	switch {
+	switch target := cmp.Or(l.to, l.shards); {
 	case !ok:
 		// No user was ever written: record the count, as the first write would.
 		if err := checkUnsharded(ctx, client, table); err != nil {
@@ -98,27 +124,37 @@ func Reshard(ctx context.Context, client ReshardAPI, table string, to int, opt R
 			return rep, fmt.Errorf("reshard: record %d: %w", to, err)
 		}
 		return rep, nil
-	case l.moving && l.shards != to:
-		return rep, fmt.Errorf("reshard: a move from %d to %d shards is unfinished: run it again with --to %d first", l.from, l.shards, l.shards)
+	case l.moving && target != to:
+		return rep, fmt.Errorf("reshard: a move from %d to %d shards is unfinished: run it again with --to %d first",
+			cmp.Or(l.from, l.shards), target, target)
 	case !l.moving && l.shards == to:
 		rep.From, rep.Done = to, true
 		return rep, nil
 	case !l.moving:
-		if err := beginReshard(ctx, client, table, l.shards, to); err != nil {
+		if err := updateLayout(ctx, client, table, "SET #to = :to, #moving = :true",
+			"#shards = :shards AND attribute_not_exists(#moving)", l.shards, to); err != nil {
 			return rep, err
+		}
+		l = layout{shards: l.shards, from: l.from, to: to, moving: true}
+	}
+	if l.to != 0 {
+		// Step 1 recorded (now or by an earlier run): once the settle is
+		// over, every listing reads both counts; then writes switch.
+		if err := wait(settle); err != nil {
+			return rep, err
+		}
+		if err := updateLayout(ctx, client, table, "SET #shards = :to, #from = :shards REMOVE #to",
+			"#shards = :shards AND #to = :to AND #moving = :true", l.shards, to); err != nil {
+			// Another run of the same move may have switched it first.
+			if now, ok, rerr := readLayout(ctx, client, table, true); rerr != nil || !ok || now.shards != to || !now.moving || now.from != l.shards {
+				return rep, err
+			}
 		}
 		l = layout{shards: to, from: l.shards, moving: true}
 	}
 	rep.From = l.from
-
-	settle := opt.Settle
-	if settle == 0 {
-		settle = DefaultReshardSettle
-	}
-	select {
-	case <-ctx.Done():
-		return rep, fmt.Errorf("reshard: %w (run it again to go on)", ctx.Err())
-	case <-time.After(settle):
+	if err := wait(settle); err != nil {
+		return rep, err
 	}
 
 	for {
@@ -141,37 +177,50 @@ func Reshard(ctx context.Context, client ReshardAPI, table string, to int, opt R
 		}
 	}
 
-	_, err = client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(table),
-		Key:                       map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: shardsKey}},
-		UpdateExpression:          aws.String("REMOVE #moving"),
-		ConditionExpression:       aws.String("#shards = :to AND #moving = :true"),
-		ExpressionAttributeNames:  map[string]string{"#shards": "shards", "#moving": "moving"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":to": number(to), ":true": &types.AttributeValueMemberBOOL{Value: true}},
-	})
-	if err != nil {
-		return rep, fmt.Errorf("reshard: record the move done: %w", err)
+	if err := wait(cmp.Or(opt.CatchUp, DefaultReshardCatchUp)); err != nil {
+		return rep, err
+	}
+	if err := updateLayout(ctx, client, table, "REMOVE #moving", "#shards = :to AND #moving = :true", 0, to); err != nil {
+		// Another run of the same move may have finished it first.
+		if now, ok, rerr := readLayout(ctx, client, table, true); rerr == nil && ok && now.shards == to && !now.moving {
+			return rep, nil
+		}
+		return rep, err
 	}
 	return rep, nil
 }
 
-// beginReshard records in the layout that users move from `from` to `to`
-// shards, on the condition that the layout is still the one read.
-func beginReshard(ctx context.Context, client ReshardAPI, table string, from, to int) error {
+// updateLayout applies update to the layout item on condition, with :shards
+// (when not 0), :to and :true bound to what the expressions use; a failed
+// condition means another run changed the layout.
+func updateLayout(ctx context.Context, client ReshardAPI, table, update, condition string, shards, to int) error {
+	exprs := update + " " + condition
+	values := map[string]types.AttributeValue{}
+	for name, v := range map[string]types.AttributeValue{":shards": number(shards), ":to": number(to), ":true": &types.AttributeValueMemberBOOL{Value: true}} {
+		if strings.Contains(exprs, name) { // DynamoDB refuses a value the expressions do not use
+			values[name] = v
+		}
+	}
+	names := map[string]string{} // aliased: from and to are DynamoDB reserved words
+	for _, n := range []string{"shards", "from", "to", "moving"} {
+		if strings.Contains(exprs, "#"+n) {
+			names["#"+n] = n
+		}
+	}
 	_, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(table),
 		Key:                       map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: shardsKey}},
-		UpdateExpression:          aws.String("SET #shards = :to, #from = :from, #moving = :true"),
-		ConditionExpression:       aws.String("#shards = :from AND attribute_not_exists(#moving)"),
-		ExpressionAttributeNames:  map[string]string{"#shards": "shards", "#from": "from", "#moving": "moving"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":to": number(to), ":from": number(from), ":true": &types.AttributeValueMemberBOOL{Value: true}},
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String(condition),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		return errors.New("reshard: the layout changed while the reshard began (another reshard?): run it again")
+		return errors.New("reshard: the layout changed under the reshard (another run?): run it again")
 	}
 	if err != nil {
-		return fmt.Errorf("reshard: record the move: %w", err)
+		return fmt.Errorf("reshard: record the layout (%s): %w", update, err)
 	}
 	return nil
 }

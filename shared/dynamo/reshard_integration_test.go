@@ -5,12 +5,16 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/usersapi/usersapi/shared/dynamo"
 	"github.com/usersapi/usersapi/shared/dynamo/dynamotest"
@@ -119,7 +123,7 @@ func TestReshardListsExactly(t *testing.T) {
 	)
 	go func() {
 		defer close(calls)
-		rep, err = dynamo.Reshard(ctx, client, name, 5, dynamo.ReshardOptions{Settle: settle, Progress: progress})
+		rep, err = dynamo.Reshard(ctx, client, name, 5, dynamo.ReshardOptions{Settle: settle, CatchUp: settle, Progress: progress})
 	}()
 	for c := range calls {
 		c.fn()
@@ -136,7 +140,7 @@ func TestReshardListsExactly(t *testing.T) {
 	}
 	check("after the move")
 
-	if got := tables.Item(t, name, "LIST#shards"); got["shards"] != "N:5" || got["from"] != "N:2" || got["moving"] != "" {
+	if got := tables.Item(t, name, "LIST#shards"); got["shards"] != "N:5" || got["from"] != "N:2" || got["moving"] != "" || got["to"] != "" {
 		t.Errorf("layout after the move: %v, want shards 5, from 2, not moving", got)
 	}
 	for id := range live {
@@ -155,7 +159,7 @@ func TestReshardListsExactly(t *testing.T) {
 	if _, err := three.List(ctx, 10, nil); err == nil || !strings.Contains(err.Error(), "listed over 5 shards, but ListShards is 3") {
 		t.Errorf("a third count lists: %v", err)
 	}
-	if rep, err := dynamo.Reshard(ctx, tables.Client, name, 5, dynamo.ReshardOptions{Settle: settle}); err != nil || !rep.Done {
+	if rep, err := dynamo.Reshard(ctx, tables.Client, name, 5, dynamo.ReshardOptions{Settle: settle, CatchUp: settle}); err != nil || !rep.Done {
 		t.Errorf("a second reshard to 5: %+v, %v; want nothing to do", rep, err)
 	}
 }
@@ -182,8 +186,8 @@ func TestReshardResumes(t *testing.T) {
 	if _, err := dynamo.Reshard(stopped, tables.Client, name, 1, dynamo.ReshardOptions{Settle: time.Hour}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a reshard stopped in its settle: %v", err)
 	}
-	if got := tables.Item(t, name, "LIST#shards"); got["shards"] != "N:1" || got["from"] != "N:3" || got["moving"] != "BOOL:true" {
-		t.Fatalf("layout of a stopped reshard: %v", got)
+	if got := tables.Item(t, name, "LIST#shards"); got["shards"] != "N:3" || got["to"] != "N:1" || got["moving"] != "BOOL:true" {
+		t.Fatalf("layout of a reshard stopped before writes switched: %v, want shards 3, to 1, moving", got)
 	}
 	time.Sleep(2 * refresh)
 	if got := listAll(t, three, 4); !slices.Equal(got, want) {
@@ -192,7 +196,7 @@ func TestReshardResumes(t *testing.T) {
 	if _, err := dynamo.Reshard(ctx, tables.Client, name, 4, dynamo.ReshardOptions{Settle: settle}); err == nil || !strings.Contains(err.Error(), "unfinished: run it again with --to 1") {
 		t.Errorf("another reshard before the first is finished: %v", err)
 	}
-	rep, err := dynamo.Reshard(ctx, tables.Client, name, 1, dynamo.ReshardOptions{Settle: settle})
+	rep, err := dynamo.Reshard(ctx, tables.Client, name, 1, dynamo.ReshardOptions{Settle: settle, CatchUp: settle})
 	if err != nil || rep.From != 3 || rep.Passes != 2 || rep.Users != 30 {
 		t.Fatalf("the reshard run again: %+v, %v", rep, err)
 	}
@@ -253,4 +257,119 @@ func firstDiff(a, b []users.ID) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// TestReshardBeginKeepsStaleReaders: when a reshard begins, a function that
+// has not read the layout again yet (up to its LayoutRefresh) still lists
+// only the old count's shards, while a function that has read it writes: the
+// writes stay under the old count until the settle is over, so the stale
+// listing is exact, growing (2 → 5) and shrinking (5 → 2).
+func TestReshardBeginKeepsStaleReaders(t *testing.T) {
+	tables := dynamotest.Deploy(t)
+	for _, c := range []struct{ from, to int }{{2, 5}, {5, 2}} {
+		name := tables.NewUsersTable(t, "ReshardBegin"+strconv.Itoa(c.from))
+		writer := dynamo.NewTable(tables.Client, name, tables.Requests, dynamo.ListShards(c.from), dynamo.LayoutRefresh(refresh))
+		stale := dynamo.NewTable(tables.Client, name, tables.Requests, dynamo.ListShards(c.from), dynamo.LayoutRefresh(time.Hour))
+		var want []users.ID
+		for range 40 {
+			id := newID(t)
+			apply(t, writer, create(id, uniqueEmail("begin")))
+			want = append(want, id)
+		}
+		slices.Sort(want)
+		if got := listAll(t, stale, 7); !slices.Equal(got, want) { // reads the layout before the reshard
+			t.Fatalf("before: %d users, want %d", len(got), len(want))
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, err := dynamo.Reshard(ctx, tables.Client, name, c.to, dynamo.ReshardOptions{Settle: time.Hour})
+			done <- err
+		}()
+		for tables.Item(t, name, "LIST#shards")["moving"] != "BOOL:true" {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(2 * refresh)
+		for _, id := range want { // the writer has read the layout: a write of each user
+			apply(t, writer, users.Command{RequestID: "req-" + string(newID(t)), Op: users.PatchOp, UserID: id, Owner: "alice",
+				AcceptedAt: time.Now(), Patch: users.Patch{Age: ptr(41)}})
+		}
+		if got := listAll(t, stale, 7); !slices.Equal(got, want) {
+			t.Errorf("%d → %d: a listing with the layout of before lists %d users, want %d", c.from, c.to, len(got), len(want))
+		}
+		cancel()
+		<-done
+	}
+}
+
+// TestListMoveDuringPage: a user the reshard moves between a page's read of
+// its new shard and the further read of its old one is listed all the same
+// (while users move, a page reads every shard again).
+func TestListMoveDuringPage(t *testing.T) {
+	tables := dynamotest.Deploy(t)
+	ctx := context.Background()
+	name := tables.NewUsersTable(t, "ListMoveDuringPage")
+	two := dynamo.NewTable(tables.Client, name, tables.Requests, dynamo.ListShards(2))
+	var all []users.ID
+	for range 40 {
+		id := newID(t)
+		apply(t, two, create(id, uniqueEmail("move")))
+		all = append(all, id)
+	}
+	slices.Sort(all)
+	// The layout half-way through a move from 2 to 5 shards.
+	tables.Put(t, name, map[string]any{"pk": "LIST#shards", "shards": 5, "from": 2, "moving": true})
+	// x: past the first read of its old shard (firstRead(25, 5): 10 users),
+	// within the first page, and bound for a new shard (2 to 4) that the page
+	// reads before x comes.
+	var x users.ID
+	rank := map[string]int{}
+	for i, id := range all {
+		old := dynamo.ListKey(id, 2)
+		rank[old]++
+		if n := dynamo.ListKey(id, 5); i < 25 && rank[old] > 10 && n != "users#0" && n != "users#1" {
+			x = id
+			break
+		}
+	}
+	if x == "" {
+		t.Fatal("no user fits: change the count of users")
+	}
+	var once sync.Once
+	hook := &queryHook{API: tables.Client, after: func(shard string) {
+		if shard != dynamo.ListKey(x, 5) {
+			return
+		}
+		once.Do(func() { // the reshard's move of x, just after its new shard was read
+			_, err := tables.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName: aws.String(name), Key: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "USER#" + string(x)}},
+				UpdateExpression: aws.String("SET listPk = :new"), ConditionExpression: aws.String("listPk = :old"),
+				ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
+					":new": &ddbtypes.AttributeValueMemberS{Value: dynamo.ListKey(x, 5)}, ":old": &ddbtypes.AttributeValueMemberS{Value: dynamo.ListKey(x, 2)}}})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}}
+	reader := dynamo.NewTable(hook, name, tables.Requests, dynamo.ListShards(2))
+	if got := listAll(t, reader, 25); !slices.Equal(got, all) {
+		t.Errorf("listed %d of %d users while %s moved (listed: %v)", len(got), len(all), x, slices.Contains(got, x))
+	}
+	if got := tables.Item(t, name, "USER#"+string(x))["listPk"]; got != "S:"+dynamo.ListKey(x, 5) {
+		t.Errorf("x was not moved during the listing: %s", got)
+	}
+}
+
+// queryHook is a client that calls after with the shard of each list query.
+type queryHook struct {
+	dynamo.API
+	after func(shard string)
+}
+
+func (h *queryHook) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	out, err := h.API.Query(ctx, in, opts...)
+	if v, ok := in.ExpressionAttributeValues[":shard"].(*ddbtypes.AttributeValueMemberS); ok && err == nil {
+		h.after(v.Value)
+	}
+	return out, err
 }

@@ -114,17 +114,18 @@ const maxAttempts = 5
 // precondition-failed, email-taken) is recorded as failed and returned without
 // error; an error means the outcome is unknown and the command must be retried.
 func (t *Table) Apply(ctx context.Context, cmd users.Command) (users.Request, error) {
-	l, err := t.layout(ctx, true)
-	if err != nil {
-		return users.Request{}, fmt.Errorf("apply %s %s: %w", cmd.Op, cmd.RequestID, err)
-	}
 	for attempt := 1; ; attempt++ {
+		// The list layout of each attempt (read again once older than
+		// LayoutRefresh), so that no write uses one much older than that.
+		l, err := t.layout(ctx, true)
+		if err != nil {
+			return users.Request{}, fmt.Errorf("apply %s %s: %w", cmd.Op, cmd.RequestID, err)
+		}
 		now := t.now().UTC().Truncate(time.Millisecond)
 		var (
 			cur     userItem
 			exists  bool
 			curUser users.User
-			err     error
 		)
 		// A create reads nothing: its id is the server's own and never reused,
 		// so the put's attribute_not_exists(pk) finds an earlier run, and the

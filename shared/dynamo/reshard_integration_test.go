@@ -298,7 +298,9 @@ func TestReshardBeginKeepsStaleReaders(t *testing.T) {
 			t.Errorf("%d → %d: a listing with the layout of before lists %d users, want %d", c.from, c.to, len(got), len(want))
 		}
 		cancel()
-		<-done
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("the reshard stopped in its settle: %v", err)
+		}
 	}
 }
 

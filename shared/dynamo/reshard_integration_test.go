@@ -45,9 +45,7 @@ func TestReshardListsExactly(t *testing.T) {
 	five := dynamo.NewTable(tables.Client, name, tables.Requests, dynamo.ListShards(5), dynamo.LayoutRefresh(refresh))
 
 	live := map[users.ID]bool{}
-	for range 120 {
-		id := newID(t)
-		apply(t, two, create(id, uniqueEmail("reshard")))
+	for _, id := range createUsers(t, two, 120, "reshard") {
 		live[id] = true
 	}
 	if _, err := five.List(ctx, 10, nil); err == nil || !strings.Contains(err.Error(), "usersapi-reshard --table "+name+" --to 5") {
@@ -173,13 +171,7 @@ func TestReshardResumes(t *testing.T) {
 	ctx := context.Background()
 	name := tables.NewUsersTable(t, "ReshardResume")
 	three := dynamo.NewTable(tables.Client, name, tables.Requests, dynamo.ListShards(3), dynamo.LayoutRefresh(refresh))
-	var want []users.ID
-	for range 30 {
-		id := newID(t)
-		apply(t, three, create(id, uniqueEmail("resume")))
-		want = append(want, id)
-	}
-	slices.Sort(want)
+	want := createUsers(t, three, 30, "resume")
 
 	stopped, cancel := context.WithTimeout(ctx, settle/2)
 	defer cancel()
@@ -270,13 +262,7 @@ func TestReshardBeginKeepsStaleReaders(t *testing.T) {
 		name := tables.NewUsersTable(t, "ReshardBegin"+strconv.Itoa(c.from))
 		writer := dynamo.NewTable(tables.Client, name, tables.Requests, dynamo.ListShards(c.from), dynamo.LayoutRefresh(refresh))
 		stale := dynamo.NewTable(tables.Client, name, tables.Requests, dynamo.ListShards(c.from), dynamo.LayoutRefresh(time.Hour))
-		var want []users.ID
-		for range 40 {
-			id := newID(t)
-			apply(t, writer, create(id, uniqueEmail("begin")))
-			want = append(want, id)
-		}
-		slices.Sort(want)
+		want := createUsers(t, writer, 40, "begin")
 		if got := listAll(t, stale, 7); !slices.Equal(got, want) { // reads the layout before the reshard
 			t.Fatalf("before: %d users, want %d", len(got), len(want))
 		}
@@ -312,13 +298,7 @@ func TestListMoveDuringPage(t *testing.T) {
 	ctx := context.Background()
 	name := tables.NewUsersTable(t, "ListMoveDuringPage")
 	two := dynamo.NewTable(tables.Client, name, tables.Requests, dynamo.ListShards(2))
-	var all []users.ID
-	for range 40 {
-		id := newID(t)
-		apply(t, two, create(id, uniqueEmail("move")))
-		all = append(all, id)
-	}
-	slices.Sort(all)
+	all := createUsers(t, two, 40, "move")
 	// The layout half-way through a move from 2 to 5 shards.
 	tables.Put(t, name, map[string]any{"pk": "LIST#shards", "shards": 5, "from": 2, "moving": true})
 	// x: past the first read of its old shard (firstRead(25, 5): 10 users),
@@ -374,4 +354,16 @@ func (h *queryHook) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...
 		h.after(v.Value)
 	}
 	return out, err
+}
+
+// createUsers creates n users through tb and returns their ids in id order.
+func createUsers(t *testing.T, tb *dynamo.Table, n int, prefix string) []users.ID {
+	t.Helper()
+	made := make([]users.ID, n)
+	for i := range made {
+		made[i] = newID(t)
+		apply(t, tb, create(made[i], uniqueEmail(prefix)))
+	}
+	slices.Sort(made)
+	return made
 }

@@ -173,11 +173,7 @@ func TestReshardResumes(t *testing.T) {
 	three := dynamo.NewTable(tables.Client, name, tables.Requests, dynamo.ListShards(3), dynamo.LayoutRefresh(refresh))
 	want := createUsers(t, three, 30, "resume")
 
-	stopped, cancel := context.WithTimeout(ctx, settle/2)
-	defer cancel()
-	if _, err := dynamo.Reshard(stopped, tables.Client, name, 1, dynamo.ReshardOptions{Settle: time.Hour}); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("a reshard stopped in its settle: %v", err)
-	}
+	startReshard(t, tables, name, 1)() // stopped in its first settle, as by a Ctrl-C
 	if got := tables.Item(t, name, "LIST#shards"); got["shards"] != "N:3" || got["to"] != "N:1" || got["moving"] != "BOOL:true" {
 		t.Fatalf("layout of a reshard stopped before writes switched: %v, want shards 3, to 1, moving", got)
 	}
@@ -266,15 +262,7 @@ func TestReshardBeginKeepsStaleReaders(t *testing.T) {
 		if got := listAll(t, stale, 7); !slices.Equal(got, want) { // reads the layout before the reshard
 			t.Fatalf("before: %d users, want %d", len(got), len(want))
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() {
-			_, err := dynamo.Reshard(ctx, tables.Client, name, c.to, dynamo.ReshardOptions{Settle: time.Hour})
-			done <- err
-		}()
-		for tables.Item(t, name, "LIST#shards")["moving"] != "BOOL:true" {
-			time.Sleep(5 * time.Millisecond)
-		}
+		stop := startReshard(t, tables, name, c.to)
 		time.Sleep(2 * refresh)
 		for _, id := range want { // the writer has read the layout: a write of each user
 			apply(t, writer, users.Command{RequestID: "req-" + string(newID(t)), Op: users.PatchOp, UserID: id, Owner: "alice",
@@ -283,10 +271,7 @@ func TestReshardBeginKeepsStaleReaders(t *testing.T) {
 		if got := listAll(t, stale, 7); !slices.Equal(got, want) {
 			t.Errorf("%d → %d: a listing with the layout of before lists %d users, want %d", c.from, c.to, len(got), len(want))
 		}
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("the reshard stopped in its settle: %v", err)
-		}
+		stop()
 	}
 }
 
@@ -366,4 +351,31 @@ func createUsers(t *testing.T, tb *dynamo.Table, n int, prefix string) []users.I
 	}
 	slices.Sort(made)
 	return made
+}
+
+// startReshard begins a reshard of table to `to` shards that waits in its
+// first settle, and returns once the layout records it; stop ends it there
+// (Ctrl-C, as it were), checking that it stopped for that.
+func startReshard(t *testing.T, tables dynamotest.Tables, table string, to int) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := dynamo.Reshard(ctx, tables.Client, table, to, dynamo.ReshardOptions{Settle: time.Hour})
+		done <- err
+	}()
+	for tables.Item(t, table, "LIST#shards")["moving"] != "BOOL:true" {
+		select {
+		case err := <-done:
+			t.Fatalf("the reshard ended before it began: %v", err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return func() {
+		t.Helper()
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("the reshard stopped in its settle: %v", err)
+		}
+	}
 }

@@ -71,7 +71,7 @@ func (t *Table) layout(ctx context.Context, record bool) (layout, error) {
 	}
 	for {
 		at := t.now()
-		l, ok, err := readLayout(ctx, t.client, t.users, true)
+		l, ok, err := readLayout(ctx, t.client, t.users)
 		if err != nil {
 			return layout{}, err
 		}
@@ -111,12 +111,13 @@ type layoutReader interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 }
 
-// readLayout returns the layout recorded in table, and false when none is.
-func readLayout(ctx context.Context, client layoutReader, table string, consistent bool) (layout, bool, error) {
+// readLayout returns the layout recorded in table, read consistently, and
+// false when none is.
+func readLayout(ctx context.Context, client layoutReader, table string) (layout, bool, error) {
 	out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(table),
 		Key:            map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: shardsKey}},
-		ConsistentRead: aws.Bool(consistent),
+		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return layout{}, false, fmt.Errorf("list shards: read the recorded count: %w", err)

@@ -105,7 +105,7 @@ func Reshard(ctx context.Context, client ReshardAPI, table string, to int, opt R
 			return nil
 		}
 	}
-	l, ok, err := readLayout(ctx, client, table, true)
+	l, ok, err := readLayout(ctx, client, table)
 	if err != nil {
 		return rep, fmt.Errorf("reshard: %w", err)
 	}
@@ -146,7 +146,7 @@ func Reshard(ctx context.Context, client ReshardAPI, table string, to int, opt R
 		if err := updateLayout(ctx, client, table, "SET #shards = :to, #from = :shards REMOVE #to",
 			"#shards = :shards AND #to = :to AND #moving = :true", l.shards, to); err != nil {
 			// Another run of the same move may have switched it first.
-			if now, ok, rerr := readLayout(ctx, client, table, true); rerr != nil || !ok || now.shards != to || !now.moving || now.from != l.shards {
+			if now, ok, rerr := readLayout(ctx, client, table); rerr != nil || !ok || now.shards != to || !now.moving || now.from != l.shards {
 				return rep, err
 			}
 		}
@@ -182,7 +182,7 @@ func Reshard(ctx context.Context, client ReshardAPI, table string, to int, opt R
 	}
 	if err := updateLayout(ctx, client, table, "REMOVE #moving", "#shards = :to AND #moving = :true", 0, to); err != nil {
 		// Another run of the same move may have finished it first.
-		if now, ok, rerr := readLayout(ctx, client, table, true); rerr == nil && ok && now.shards == to && !now.moving {
+		if now, ok, rerr := readLayout(ctx, client, table); rerr == nil && ok && now.shards == to && !now.moving {
 			return rep, nil
 		}
 		return rep, err
